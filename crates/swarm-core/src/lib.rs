@@ -1,0 +1,1 @@
+//! swarm-core is swarm's protocol-agnostic engine.

@@ -1,0 +1,3 @@
+//! `cargo xtask`: developer automation for swarm.
+
+fn main() {}
