@@ -1,1 +1,30 @@
-//! swarm-core is swarm's protocol-agnostic engine.
+//! swarm-core is swarm's protocol-agnostic engine: virtual users written as plain Rust types
+//! ([`User`]) with a start-up, weighted or sequential tasks, waits and a clean-up; the
+//! [`Runner`] that spawns them at a rate, reshapes and stops tests with exact lifecycle
+//! semantics; and the [`metrics`] every protocol records into (HdrHistogram per operation,
+//! sharded per thread, merged on read).
+//!
+//! It is not an HTTP library: it knows nothing of any protocol. A protocol plug-in (such as
+//! `swarm-http`) times its operations and reports them through [`metrics::Recorder`].
+
+mod ctx;
+mod extensions;
+pub mod metrics;
+mod runner;
+mod scenario;
+mod spawn;
+mod tasks;
+mod user;
+mod user_loop;
+mod wait;
+
+pub mod console;
+
+pub use ctx::{Ctx, TestCtx};
+pub use extensions::Extensions;
+pub use runner::{RunState, Runner, RunnerConfig, RunnerError, TestPlan};
+pub use scenario::{Scenario, UserClass};
+pub use spawn::SpawnPlan;
+pub use tasks::{__task_name, BoxFuture, Order, PickerError, Task, TaskFn, Tasks, WeightedPicker};
+pub use user::{TaskError, TaskResult, User};
+pub use wait::Wait;

@@ -1,0 +1,214 @@
+//! Turns merged totals, sampled every interval, into current rates, window percentiles and
+//! the history rows that charts and `*_stats_history.csv` are drawn from.
+
+use super::Merged;
+use super::entry::{EntryData, EntryStats, REPORT_PERCENTILES};
+use super::shard::EntryKey;
+use super::snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+use hdrhistogram::Histogram;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+/// Totals at one sampling moment.
+struct Sample {
+    at: Instant,
+    entries: BTreeMap<EntryKey, EntryData>,
+    total: EntryData,
+}
+
+pub(crate) struct Collector {
+    window: Duration,
+    started_at: SystemTime,
+    started: Instant,
+    ring: VecDeque<Sample>,
+    history: Vec<HistoryRow>,
+}
+
+fn unix_secs(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// What changed between a base sample and now: rates and the window's histogram.
+fn window_delta(
+    now: &EntryData,
+    base: Option<&EntryData>,
+    secs: f64,
+) -> (f64, f64, Histogram<u64>) {
+    let Some(base) = base else {
+        let rate = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+        return (
+            rate(now.num_requests),
+            rate(now.num_failures),
+            now.response_times.clone(),
+        );
+    };
+    let rate = |a: u64, b: u64| {
+        if secs > 0.0 {
+            a.saturating_sub(b) as f64 / secs
+        } else {
+            0.0
+        }
+    };
+    let mut hist = now.response_times.clone();
+    if hist.subtract(&base.response_times).is_err() {
+        // Only after a reset raced a tick; the cumulative histogram is the honest fallback.
+        hist = now.response_times.clone();
+    }
+    (
+        rate(now.num_requests, base.num_requests),
+        rate(now.num_failures, base.num_failures),
+        hist,
+    )
+}
+
+fn window_percentiles(hist: &Histogram<u64>) -> Vec<u64> {
+    REPORT_PERCENTILES
+        .iter()
+        .map(|&q| {
+            if hist.is_empty() {
+                0
+            } else {
+                hist.value_at_quantile(q)
+            }
+        })
+        .collect()
+}
+
+impl Collector {
+    pub(crate) fn new(window: Duration) -> Self {
+        Self {
+            window,
+            started_at: SystemTime::now(),
+            started: Instant::now(),
+            ring: VecDeque::new(),
+            history: Vec::new(),
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        *self = Self::new(self.window);
+    }
+
+    /// The oldest sample still inside the window, and the seconds from it to `now`.
+    fn base(&self, now: Instant) -> (Option<&Sample>, f64) {
+        match self.ring.front() {
+            Some(s) => (Some(s), now.duration_since(s.at).as_secs_f64()),
+            None => (None, now.duration_since(self.started).as_secs_f64()),
+        }
+    }
+
+    pub(crate) fn tick(&mut self, merged: Merged, user_count: usize, wall: SystemTime) {
+        let now = Instant::now();
+        let timestamp = wall
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let (base, secs) = self.base(now);
+        let mut rows = Vec::with_capacity(merged.entries.len() + 1);
+        let mut row = |kind: &str, name: &str, data: &EntryData, base: Option<&EntryData>| {
+            let (rps, fps, hist) = window_delta(data, base, secs);
+            let stats = EntryStats::from_data(kind, name, data);
+            rows.push(HistoryRow {
+                timestamp,
+                user_count,
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                current_rps: rps,
+                current_fail_per_sec: fps,
+                window_percentiles_us: window_percentiles(&hist),
+                total_requests: stats.num_requests,
+                total_failures: stats.num_failures,
+                total_median_us: stats.median_us(),
+                total_avg_us: stats.avg_us(),
+                total_min_us: stats.min_us(),
+                total_max_us: stats.max_us(),
+                total_avg_bytes: stats.avg_bytes(),
+            });
+        };
+        row("", "Aggregated", &merged.total, base.map(|b| &b.total));
+        for (key, data) in &merged.entries {
+            row(
+                &key.kind,
+                &key.name,
+                data,
+                base.and_then(|b| b.entries.get(key)),
+            );
+        }
+        self.history.extend(rows);
+        self.ring.push_back(Sample {
+            at: now,
+            entries: merged.entries,
+            total: merged.total,
+        });
+        // Keep exactly one sample at or beyond the window's start as the base.
+        while self.ring.len() > 1
+            && self
+                .ring
+                .get(1)
+                .is_some_and(|s| now.duration_since(s.at) >= self.window)
+        {
+            self.ring.pop_front();
+        }
+    }
+
+    pub(crate) fn snapshot(&self, merged: &Merged) -> StatsSnapshot {
+        let now = Instant::now();
+        let (base, secs) = self.base(now);
+        let stats = |kind: &str, name: &str, data: &EntryData, base: Option<&EntryData>| {
+            let (rps, fps, hist) = window_delta(data, base, secs);
+            let mut stats = EntryStats::from_data(kind, name, data);
+            stats.current_rps = rps;
+            stats.current_fail_per_sec = fps;
+            (stats, hist)
+        };
+        let (total, window_hist) = stats("", "Aggregated", &merged.total, base.map(|b| &b.total));
+        let mut entries: Vec<EntryStats> = merged
+            .entries
+            .iter()
+            .map(|(key, data)| {
+                stats(
+                    &key.kind,
+                    &key.name,
+                    data,
+                    base.and_then(|b| b.entries.get(key)),
+                )
+                .0
+            })
+            .collect();
+        entries.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.kind.cmp(&b.kind)));
+        let mut failures: Vec<FailureStats> = merged
+            .failures
+            .iter()
+            .map(|(key, &occurrences)| FailureStats {
+                kind: key.kind.to_string(),
+                name: key.name.to_string(),
+                error: key.error.to_string(),
+                occurrences,
+            })
+            .collect();
+        failures.sort_by_key(|f| std::cmp::Reverse(f.occurrences));
+        let mut exceptions: Vec<ExceptionStats> = merged
+            .exceptions
+            .iter()
+            .map(|(message, data)| ExceptionStats {
+                message: message.clone(),
+                context: data.context.clone(),
+                count: data.count,
+            })
+            .collect();
+        exceptions.sort_by_key(|e| std::cmp::Reverse(e.count));
+        StatsSnapshot {
+            start_time: unix_secs(self.started_at),
+            taken_at: unix_secs(self.started_at) + now.duration_since(self.started).as_secs_f64(),
+            entries,
+            total,
+            failures,
+            exceptions,
+            history: self.history.clone(),
+            window_percentiles_us: window_percentiles(&window_hist),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Metrics: the recording interface, per-thread shards, and merged snapshots.
+//!
+//! The hot path ([`Recorder::record`]) touches only the calling thread's own shard (an
+//! uncontended mutex and a hash lookup); readers lock each shard in turn and merge. There is
+//! no global lock and no channel message per event.
+
+mod collector;
+mod entry;
+mod event;
+mod shard;
+mod snapshot;
+
+pub use entry::{EntryStats, REPORT_PERCENTILES};
+pub use event::{Event, Outcome};
+pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+
+use collector::Collector;
+use entry::EntryData;
+use shard::{EntryKey, FailureKey, Shard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+use thread_local::ThreadLocal;
+
+/// The statistics of one runner: cheap to clone, shared by every user and reader.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+/// The handle protocols record through; a clone of the runner's [`Metrics`] view.
+#[derive(Clone)]
+pub struct Recorder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: ThreadLocal<Mutex<Shard>>,
+    collector: Mutex<Collector>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a shard cannot leave it inconsistent in a way that matters more
+    // than losing the whole run's numbers, so poisoning is ignored.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Inner {
+    fn shard(&self) -> &Mutex<Shard> {
+        self.shards.get_or(|| Mutex::new(Shard::default()))
+    }
+}
+
+impl Recorder {
+    /// Records one timed operation into this thread's shard.
+    #[inline]
+    pub fn record(&self, event: &Event<'_>) {
+        lock(self.inner.shard()).record(event);
+    }
+
+    /// Records an exception (an error or panic in a hook or task), grouped by message.
+    pub fn record_exception(&self, message: &str, context: &str) {
+        lock(self.inner.shard()).record_exception(message, context);
+    }
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recorder")
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(10))
+    }
+}
+
+/// Every shard merged: the exact totals at one moment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Merged {
+    pub(crate) entries: BTreeMap<EntryKey, EntryData>,
+    pub(crate) total: EntryData,
+    pub(crate) failures: BTreeMap<FailureKey, u64>,
+    pub(crate) exceptions: BTreeMap<String, shard::ExceptionData>,
+}
+
+impl Metrics {
+    /// New, empty statistics; `window` is the span current RPS and current percentiles cover.
+    pub fn new(window: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                shards: ThreadLocal::new(),
+                collector: Mutex::new(Collector::new(window)),
+            }),
+        }
+    }
+
+    /// A handle to record through.
+    pub fn recorder(&self) -> Recorder {
+        Recorder {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+
+    fn merge(&self) -> Merged {
+        let mut merged = Merged::default();
+        for shard in self.inner.shards.iter() {
+            let shard = lock(shard);
+            for (key, data) in &shard.entries {
+                merged.entries.entry(key.clone()).or_default().merge(data);
+                merged.total.merge(data);
+            }
+            for (key, count) in &shard.failures {
+                *merged.failures.entry(key.clone()).or_default() += count;
+            }
+            for (message, data) in &shard.exceptions {
+                let slot = merged.exceptions.entry(message.clone()).or_default();
+                if slot.context.is_empty() {
+                    slot.context.clone_from(&data.context);
+                }
+                slot.count += data.count;
+            }
+        }
+        merged
+    }
+
+    /// Forgets every recorded event, failure, exception and history row (a fresh start).
+    pub fn reset(&self) {
+        // Clear the collector first so a concurrent tick cannot subtract new totals from old.
+        let mut collector = lock(&self.inner.collector);
+        for shard in self.inner.shards.iter() {
+            lock(shard).clear();
+        }
+        collector.reset();
+    }
+
+    /// Takes one history sample (the runner calls this every stats interval).
+    pub fn tick(&self, user_count: usize) {
+        let merged = self.merge();
+        lock(&self.inner.collector).tick(merged, user_count, SystemTime::now());
+    }
+
+    /// Merges every shard into a consistent snapshot with current rates and the history.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let merged = self.merge();
+        lock(&self.inner.collector).snapshot(&merged)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! One worker thread's private slice of the statistics, merged only when read.
+
+use super::Event;
+use super::entry::EntryData;
+use hashbrown::{Equivalent, HashMap};
+
+/// Identifies one stats row: (kind, name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct EntryKey {
+    pub(crate) kind: Box<str>,
+    pub(crate) name: Box<str>,
+}
+
+/// A borrowed key, so the hot path looks rows up without allocating.
+/// Its derived `Hash` hashes the same fields in the same order as [`EntryKey`]'s.
+#[derive(Hash)]
+struct EntryKeyRef<'a> {
+    kind: &'a str,
+    name: &'a str,
+}
+
+impl Equivalent<EntryKey> for EntryKeyRef<'_> {
+    fn equivalent(&self, key: &EntryKey) -> bool {
+        *self.kind == *key.kind && *self.name == *key.name
+    }
+}
+
+/// Identifies one failure group: (kind, name, error text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FailureKey {
+    pub(crate) kind: Box<str>,
+    pub(crate) name: Box<str>,
+    pub(crate) error: Box<str>,
+}
+
+#[derive(Hash)]
+struct FailureKeyRef<'a> {
+    kind: &'a str,
+    name: &'a str,
+    error: &'a str,
+}
+
+impl Equivalent<FailureKey> for FailureKeyRef<'_> {
+    fn equivalent(&self, key: &FailureKey) -> bool {
+        *self.kind == *key.kind && *self.name == *key.name && *self.error == *key.error
+    }
+}
+
+/// What one exception group remembers besides its count.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExceptionData {
+    pub(crate) count: u64,
+    /// Where it was first seen (e.g. `task download`, `on_start`).
+    pub(crate) context: String,
+}
+
+/// A thread's private statistics; locked only by its own thread and by readers merging.
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    pub(crate) entries: HashMap<EntryKey, EntryData>,
+    pub(crate) failures: HashMap<FailureKey, u64>,
+    pub(crate) exceptions: HashMap<String, ExceptionData>,
+}
+
+impl Shard {
+    /// Records one event: a hash lookup and a histogram increment, no allocation once the
+    /// row exists.
+    pub(crate) fn record(&mut self, event: &Event<'_>) {
+        let key = EntryKeyRef {
+            kind: event.kind,
+            name: event.name,
+        };
+        let entry = match self.entries.get_mut(&key) {
+            Some(entry) => entry,
+            None => self
+                .entries
+                .entry(EntryKey {
+                    kind: event.kind.into(),
+                    name: event.name.into(),
+                })
+                .or_default(),
+        };
+        entry.record(event);
+        if let super::Outcome::Failure(error) = event.outcome {
+            let key = FailureKeyRef {
+                kind: event.kind,
+                name: event.name,
+                error,
+            };
+            match self.failures.get_mut(&key) {
+                Some(count) => *count += 1,
+                None => {
+                    self.failures.insert(
+                        FailureKey {
+                            kind: event.kind.into(),
+                            name: event.name.into(),
+                            error: error.into(),
+                        },
+                        1,
+                    );
+                }
+            }
+        }
+    }
+
+    pub(crate) fn record_exception(&mut self, message: &str, context: &str) {
+        match self.exceptions.get_mut(message) {
+            Some(data) => data.count += 1,
+            None => {
+                self.exceptions.insert(
+                    message.to_owned(),
+                    ExceptionData {
+                        count: 1,
+                        context: context.to_owned(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.failures.clear();
+        self.exceptions.clear();
+    }
+}

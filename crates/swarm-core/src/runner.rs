@@ -1,0 +1,460 @@
+//! The runner: starts a test (hooks, spawner, stats sampler, run-time timer), reshapes it
+//! while running, and stops it so that every started user's `on_stop` runs.
+
+use crate::ctx::RunInfo;
+use crate::metrics::{Metrics, StatsSnapshot};
+use crate::scenario::{Scenario, TestHook, next_class};
+use crate::spawn::{SpawnPlan, Spawner, UserSet};
+use crate::{Extensions, TaskError, TestCtx};
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout_at};
+use tokio_util::sync::CancellationToken;
+
+/// Where a test is in its life (Locust's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// Nothing started yet.
+    Ready,
+    /// Users are being added or removed towards the target.
+    Spawning,
+    /// The target user count is running.
+    Running,
+    /// Users are running their `on_stop`.
+    Stopping,
+    /// The last test has ended; a new one may start.
+    Stopped,
+}
+
+impl RunState {
+    /// The lowercase name (`ready`, `spawning`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Spawning => "spawning",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// How a runner behaves across tests.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Bound on the whole shutdown: every `on_stop` (and pending `on_start`) gets this long.
+    pub stop_timeout: Duration,
+    /// Makes task picks and waits reproducible (each user's generator is seeded from it and
+    /// the user index).
+    pub seed: Option<u64>,
+    /// How often a history row is sampled.
+    pub stats_interval: Duration,
+    /// The span of current RPS and current percentiles.
+    pub stats_window: Duration,
+    /// Reset the stats once the first ramp-up completes (Locust's `--reset-stats`).
+    pub reset_stats_after_ramp: bool,
+    /// The run id; a random short id when `None`.
+    pub run_id: Option<String>,
+    /// Added to every user index (a segment's first index in a distributed run).
+    pub user_index_offset: u64,
+    /// Shared values every user can read through [`crate::Ctx::get`].
+    pub extensions: Extensions,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            stop_timeout: Duration::from_secs(30),
+            seed: None,
+            stats_interval: Duration::from_secs(1),
+            stats_window: Duration::from_secs(10),
+            reset_stats_after_ramp: false,
+            run_id: None,
+            user_index_offset: 0,
+            extensions: Extensions::new(),
+        }
+    }
+}
+
+/// What to run: how many users, how fast to get there, for how long, against what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestPlan {
+    /// Target number of users.
+    pub users: usize,
+    /// Users started (or stopped) per second on the way to the target.
+    pub spawn_rate: f64,
+    /// Stop by itself after this long (from the start of the ramp).
+    pub run_time: Option<Duration>,
+    /// The target host, handed to users as [`crate::Ctx::host`].
+    pub host: Option<String>,
+}
+
+/// Why the runner refused a request.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RunnerError {
+    /// The spawn rate is not a positive number.
+    #[error("invalid spawn rate {0}: give a number of users per second above 0")]
+    InvalidSpawnRate(String),
+    /// A test is already running.
+    #[error("a test is already running: stop it first, or reshape it")]
+    AlreadyRunning,
+    /// No test is running.
+    #[error("no test is running: start one first")]
+    NotRunning,
+    /// The scenario has no user type that can be spawned.
+    #[error("the scenario has no user types")]
+    NoUserTypes,
+    /// `on_test_start` failed, so no user was started.
+    #[error("on_test_start failed: {0}")]
+    TestStartFailed(String),
+}
+
+/// The parts of a running test the runner must reach to reshape or stop it.
+struct ActiveTest {
+    token: CancellationToken,
+    plan: watch::Sender<SpawnPlan>,
+    spawner: JoinHandle<()>,
+    sampler: JoinHandle<()>,
+    timer: Option<JoinHandle<()>>,
+    users: Arc<Mutex<UserSet>>,
+    run: Arc<RunInfo>,
+}
+
+pub(crate) struct Inner {
+    scenario: Scenario,
+    config: RunnerConfig,
+    metrics: Metrics,
+    run_id: String,
+    state: watch::Sender<RunState>,
+    /// Serialises start and stop.
+    control: tokio::sync::Mutex<()>,
+    active: Mutex<Option<ActiveTest>>,
+    live: Arc<AtomicUsize>,
+    next_index: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Runs tests of one scenario: start, reshape, stop, start again, quit.
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A short random run id: 6 lowercase letters and digits.
+fn new_run_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut n = uuid::Uuid::new_v4().as_u128();
+    (0..6)
+        .map(|_| {
+            let c = ALPHABET[(n % 36) as usize] as char;
+            n /= 36;
+            c
+        })
+        .collect()
+}
+
+async fn run_hook(
+    hook: &Option<TestHook>,
+    ctx: TestCtx,
+    deadline: Option<Instant>,
+) -> Result<(), String> {
+    let Some(hook) = hook else { return Ok(()) };
+    let fut = hook(ctx);
+    let result = match deadline {
+        Some(d) => match timeout_at(d, fut).await {
+            Ok(r) => r,
+            Err(_) => return Err("did not finish within the stop timeout".to_owned()),
+        },
+        None => fut.await,
+    };
+    result.map_err(|e| match e {
+        TaskError::Failed(m) | TaskError::Exception(m) => m,
+        other => other.to_string(),
+    })
+}
+
+impl Runner {
+    /// A runner for `scenario`, in state [`RunState::Ready`].
+    pub fn new(scenario: Scenario, config: RunnerConfig) -> Self {
+        let run_id = config.run_id.clone().unwrap_or_else(new_run_id);
+        Self {
+            inner: Arc::new(Inner {
+                metrics: Metrics::new(config.stats_window),
+                scenario,
+                run_id,
+                state: watch::Sender::new(RunState::Ready),
+                control: tokio::sync::Mutex::new(()),
+                active: Mutex::new(None),
+                live: Arc::new(AtomicUsize::new(0)),
+                next_index: Arc::new(std::sync::atomic::AtomicU64::new(config.user_index_offset)),
+                config,
+            }),
+        }
+    }
+
+    /// The run id users derive names from.
+    pub fn run_id(&self) -> &str {
+        &self.inner.run_id
+    }
+
+    /// The scenario this runner runs.
+    pub fn scenario(&self) -> &Scenario {
+        &self.inner.scenario
+    }
+
+    /// The current state.
+    pub fn state(&self) -> RunState {
+        *self.inner.state.borrow()
+    }
+
+    /// A receiver that sees every state change.
+    pub fn watch_state(&self) -> watch::Receiver<RunState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Users running now (started and not yet stopping).
+    pub fn user_count(&self) -> usize {
+        self.inner.live.load(Ordering::Acquire)
+    }
+
+    /// Users running now, per user type, in scenario order.
+    pub fn user_counts_by_type(&self) -> Vec<(&'static str, usize)> {
+        let active = lock(&self.inner.active);
+        let counts = active.as_ref().map(|a| lock(&a.users).running_per_class());
+        self.inner
+            .scenario
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, counts.as_ref().map_or(0, |v| v[i])))
+            .collect()
+    }
+
+    /// The statistics (shared with every user's recorder).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Merged statistics now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
+    /// Starts a test: resets the stats, runs `on_test_start`, then ramps towards `plan.users`.
+    pub async fn start(&self, plan: TestPlan) -> Result<(), RunnerError> {
+        validate_rate(plan.spawn_rate)?;
+        if self.inner.scenario.classes.is_empty() {
+            return Err(RunnerError::NoUserTypes);
+        }
+        let _control = self.inner.control.lock().await;
+        if lock(&self.inner.active).is_some() {
+            return Err(RunnerError::AlreadyRunning);
+        }
+        self.inner.metrics.reset();
+        let run = Arc::new(RunInfo {
+            run_id: self.inner.run_id.clone(),
+            host: plan.host.clone(),
+            extensions: self.inner.config.extensions.clone(),
+            recorder: self.inner.metrics.recorder(),
+        });
+        tracing::info!(target: "swarm.runner", "Running on_test_start");
+        if let Err(message) = run_hook(
+            &self.inner.scenario.on_test_start,
+            TestCtx {
+                run: Arc::clone(&run),
+            },
+            None,
+        )
+        .await
+        {
+            run.recorder
+                .record_exception(&format!("on_test_start failed: {message}"), "on_test_start");
+            self.inner.state.send_replace(RunState::Stopped);
+            return Err(RunnerError::TestStartFailed(message));
+        }
+        tracing::info!(
+            target: "swarm.runner",
+            "Ramping to {} users at {:.2} users/s", plan.users, plan.spawn_rate
+        );
+        self.inner.state.send_replace(RunState::Spawning);
+        let token = CancellationToken::new();
+        let users = Arc::new(Mutex::new(UserSet::new(self.inner.scenario.classes.len())));
+        let (plan_tx, plan_rx) = watch::channel(SpawnPlan {
+            users: plan.users,
+            rate: plan.spawn_rate,
+        });
+        let spawner = Spawner {
+            classes: self.inner.scenario.classes.clone(),
+            pick_class: next_class,
+            users: Arc::clone(&users),
+            run: Arc::clone(&run),
+            token: token.clone(),
+            state: self.inner.state.clone(),
+            live: Arc::clone(&self.inner.live),
+            next_index: Arc::clone(&self.inner.next_index),
+            seed: self.inner.config.seed,
+            stop_timeout: self.inner.config.stop_timeout,
+            stop_test: {
+                let weak = Arc::downgrade(&self.inner);
+                Arc::new(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        tokio::spawn(async move { Runner { inner }.stop().await });
+                    }
+                })
+            },
+            reset_stats_after_ramp: self
+                .inner
+                .config
+                .reset_stats_after_ramp
+                .then(|| self.inner.metrics.clone()),
+        };
+        let spawner = tokio::spawn(spawner.run(plan_rx));
+        let sampler = {
+            let metrics = self.inner.metrics.clone();
+            let live = Arc::clone(&self.inner.live);
+            let interval = self.inner.config.stats_interval;
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval_at(Instant::now() + interval, interval);
+                loop {
+                    ticker.tick().await;
+                    metrics.tick(live.load(Ordering::Acquire));
+                }
+            })
+        };
+        let timer = plan.run_time.map(|run_time| {
+            let weak = Arc::downgrade(&self.inner);
+            tokio::spawn(async move {
+                tokio::time::sleep(run_time).await;
+                if let Some(inner) = weak.upgrade() {
+                    tracing::info!(target: "swarm.runner", "Run time limit reached, stopping");
+                    // Stop in its own task: stopping aborts this timer.
+                    tokio::spawn(async move { Runner { inner }.stop().await });
+                }
+            })
+        });
+        *lock(&self.inner.active) = Some(ActiveTest {
+            token,
+            plan: plan_tx,
+            spawner,
+            sampler,
+            timer,
+            users,
+            run,
+        });
+        Ok(())
+    }
+
+    /// Changes the target user count and spawn rate of the running test.
+    pub fn reshape(&self, users: usize, spawn_rate: f64) -> Result<(), RunnerError> {
+        validate_rate(spawn_rate)?;
+        let active = lock(&self.inner.active);
+        let Some(active) = active.as_ref() else {
+            return Err(RunnerError::NotRunning);
+        };
+        tracing::info!(target: "swarm.runner", "Ramping to {users} users at {spawn_rate:.2} users/s");
+        active.plan.send_replace(SpawnPlan {
+            users,
+            rate: spawn_rate,
+        });
+        Ok(())
+    }
+
+    /// Stops the running test: cancels every user (a task in flight at its next await), runs
+    /// every started user's `on_stop` within the stop timeout, then `on_test_stop`. Returns
+    /// when the test is stopped; a no-op when none is running.
+    pub async fn stop(&self) {
+        let _control = self.inner.control.lock().await;
+        let Some(active) = lock(&self.inner.active).take() else {
+            return;
+        };
+        self.inner.state.send_replace(RunState::Stopping);
+        tracing::info!(target: "swarm.runner", "Stopping {} users", self.user_count());
+        let stop_timeout = self.inner.config.stop_timeout;
+        let deadline = Instant::now() + stop_timeout;
+        active.token.cancel();
+        if let Some(timer) = &active.timer {
+            timer.abort();
+        }
+        // The spawner ends at its next await once cancelled.
+        let _ = active.spawner.await;
+        let handles = lock(&active.users).take_all();
+        // Users bound their own on_stop by the deadline; the grace covers a task that blocks a
+        // thread without awaiting, which no cancellation can interrupt.
+        let hard_deadline = deadline + Duration::from_secs(1);
+        let mut stuck = 0usize;
+        for mut handle in handles {
+            if timeout_at(hard_deadline, &mut handle).await.is_err() {
+                handle.abort();
+                stuck += 1;
+            }
+        }
+        if stuck > 0 {
+            active.run.recorder.record_exception(
+                &format!("{stuck} users did not stop within the stop timeout ({stop_timeout:?}) and were aborted"),
+                "stop",
+            );
+        }
+        if let Err(message) = run_hook(
+            &self.inner.scenario.on_test_stop,
+            TestCtx {
+                run: Arc::clone(&active.run),
+            },
+            Some(Instant::now() + stop_timeout),
+        )
+        .await
+        {
+            active
+                .run
+                .recorder
+                .record_exception(&format!("on_test_stop failed: {message}"), "on_test_stop");
+        }
+        active.sampler.abort();
+        self.inner.metrics.tick(self.user_count());
+        self.inner.state.send_replace(RunState::Stopped);
+        tracing::info!(target: "swarm.runner", "Test stopped");
+    }
+
+    /// Waits until the current test (if any) has stopped, whoever stopped it.
+    pub async fn wait_stopped(&self) {
+        let mut rx = self.inner.state.subscribe();
+        let _ = rx
+            .wait_for(|s| matches!(s, RunState::Stopped | RunState::Ready))
+            .await;
+    }
+
+    /// Stops any running test, then runs `on_quit` once (call at process exit).
+    pub async fn quit(&self) {
+        self.stop().await;
+        let run = Arc::new(RunInfo {
+            run_id: self.inner.run_id.clone(),
+            host: None,
+            extensions: self.inner.config.extensions.clone(),
+            recorder: self.inner.metrics.recorder(),
+        });
+        if let Err(message) = run_hook(
+            &self.inner.scenario.on_quit,
+            TestCtx { run },
+            Some(Instant::now() + self.inner.config.stop_timeout),
+        )
+        .await
+        {
+            tracing::warn!(target: "swarm.runner", "on_quit failed: {message}");
+        }
+    }
+}
+
+fn validate_rate(rate: f64) -> Result<(), RunnerError> {
+    if rate.is_finite() && rate > 0.0 {
+        Ok(())
+    } else {
+        Err(RunnerError::InvalidSpawnRate(rate.to_string()))
+    }
+}

@@ -1,0 +1,186 @@
+//! One virtual user's life: `on_start`, tasks separated by waits until cancelled, `on_stop`.
+//!
+//! Invariants: `on_stop` runs exactly once for every user whose `on_start` succeeded; a task
+//! in flight is dropped (cancelled at its next await) when the user is stopped; an `on_start`
+//! in flight is *not* cancelled (it may have created something `on_stop` must remove) but
+//! bounded by the stop timeout; panics and errors become exceptions, never a lost `on_stop`.
+
+use crate::tasks::WeightedPicker;
+use crate::{Ctx, TaskError, User};
+use futures_util::FutureExt;
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until, timeout_at};
+use tokio_util::sync::CancellationToken;
+
+/// How the runner steers one user.
+pub(crate) struct UserControl {
+    /// Cancelled when this user (or the whole test) must stop.
+    pub(crate) cancel: CancellationToken,
+    /// Bound on `on_stop` (and on a pending `on_start`) once stopping began.
+    pub(crate) stop_timeout: Duration,
+    /// Users not yet stopping; this user leaves it when it begins to stop.
+    pub(crate) live: Arc<AtomicUsize>,
+    /// Asks the runner to stop the whole test (without waiting for it).
+    pub(crate) stop_test: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// Leaves the live count exactly once, however the user ends.
+struct LiveGuard(Option<Arc<AtomicUsize>>);
+
+impl LiveGuard {
+    fn leave(&mut self) {
+        if let Some(live) = self.0.take() {
+            live.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+/// A panic payload as text.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_owned()
+    }
+}
+
+/// Runs a hook or task, turning a panic into an exception text.
+async fn guarded<T>(fut: impl Future<Output = Result<T, TaskError>>) -> Result<T, TaskError> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(TaskError::Exception(format!(
+            "panic: {}",
+            panic_message(payload.as_ref())
+        ))),
+    }
+}
+
+fn record(ctx: &Ctx, context: &str, error: &TaskError) {
+    match error {
+        TaskError::Exception(message) => ctx.recorder().record_exception(message, context),
+        TaskError::Failed(message) => {
+            tracing::debug!(user = ctx.user_index(), %context, "failed: {message}");
+        }
+        TaskError::StopUser | TaskError::StopTest => {}
+    }
+}
+
+pub(crate) async fn run_user<U: User>(mut ctx: Ctx, control: UserControl) {
+    let mut live = LiveGuard(Some(Arc::clone(&control.live)));
+    let cancel = control.cancel.clone();
+    let stop_timeout = control.stop_timeout;
+    let mut deadline: Option<Instant> = None;
+
+    let started = {
+        let on_start = guarded(U::on_start(&mut ctx));
+        tokio::pin!(on_start);
+        tokio::select! {
+            biased;
+            result = &mut on_start => result,
+            () = cancel.cancelled() => {
+                let until = Instant::now() + stop_timeout;
+                deadline = Some(until);
+                match timeout_at(until, &mut on_start).await {
+                    Ok(result) => result,
+                    Err(_) => Err(TaskError::Exception(format!(
+                        "on_start did not finish within the stop timeout ({stop_timeout:?})"
+                    ))),
+                }
+            }
+        }
+    };
+    let mut user = match started {
+        Ok(user) => user,
+        Err(error) => {
+            // A failed start is always worth an exception: the user never ran.
+            let message = match &error {
+                TaskError::Failed(m) | TaskError::Exception(m) => format!("on_start failed: {m}"),
+                other => format!("on_start: {other}"),
+            };
+            ctx.recorder().record_exception(&message, "on_start");
+            if error == TaskError::StopTest {
+                (control.stop_test)();
+            }
+            return;
+        }
+    };
+
+    if deadline.is_none() {
+        run_tasks(&mut user, &mut ctx, &control, &mut deadline).await;
+    }
+    live.leave();
+
+    let until = deadline.unwrap_or_else(|| Instant::now() + stop_timeout);
+    match timeout_at(until, guarded(user.on_stop(&mut ctx))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            let message = format!("on_stop failed: {error}");
+            ctx.recorder().record_exception(&message, "on_stop");
+        }
+        Err(_) => ctx.recorder().record_exception(
+            &format!("on_stop did not finish within the stop timeout ({stop_timeout:?})"),
+            "on_stop",
+        ),
+    }
+}
+
+/// Runs tasks until cancelled or told to stop; sets `deadline` for `on_stop`.
+async fn run_tasks<U: User>(
+    user: &mut U,
+    ctx: &mut Ctx,
+    control: &UserControl,
+    deadline: &mut Option<Instant>,
+) {
+    let cancel = &control.cancel;
+    let tasks = U::tasks();
+    let weights: Vec<u32> = tasks.tasks.iter().map(|t| t.weight).collect();
+    let mut picker = match WeightedPicker::new(&weights, tasks.order) {
+        Ok(picker) => picker,
+        Err(e) => {
+            ctx.recorder().record_exception(&e.to_string(), "tasks");
+            // Without tasks the user idles until stopped, as Locust's would.
+            cancel.cancelled().await;
+            *deadline = Some(Instant::now() + control.stop_timeout);
+            return;
+        }
+    };
+    let mut next_start = Instant::now() + U::WAIT.initial_phase(ctx.rng());
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            () = sleep_until(next_start) => {}
+        }
+        let task = tasks.tasks[picker.pick(ctx.rng())];
+        let scheduled = next_start;
+        let result = tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            result = guarded((task.run)(user, ctx)) => result,
+        };
+        match result {
+            Ok(()) => {}
+            Err(TaskError::StopUser) => break,
+            Err(TaskError::StopTest) => {
+                (control.stop_test)();
+                break;
+            }
+            Err(error) => record(ctx, &format!("task {}", task.name), &error),
+        }
+        next_start = U::WAIT.next_start(scheduled, Instant::now(), ctx.rng());
+    }
+    *deadline = Some(Instant::now() + control.stop_timeout);
+}
