@@ -159,10 +159,19 @@ async fn run_tasks<U: User>(
     };
     let mut next_start = Instant::now() + U::WAIT.initial_phase(ctx.rng());
     loop {
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => break,
-            () = sleep_until(next_start) => {}
+        if next_start > Instant::now() {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                () = sleep_until(next_start) => {}
+            }
+        } else {
+            // No wait: a timer would cost a driver round-trip per task, but a task that never
+            // awaits must still let other users and the stop signal run.
+            tokio::task::consume_budget().await;
+            if cancel.is_cancelled() {
+                break;
+            }
         }
         let task = tasks.tasks[picker.pick(ctx.rng())];
         let scheduled = next_start;
