@@ -265,8 +265,9 @@ fn capabilities() -> OcsResult {
 fn delete_user(state: &State, me: &Arc<UserEntry>, id: &str) -> OcsResult {
     match state.store.user(id) {
         Some(t) if !Arc::ptr_eq(&t, me) => {
+            // Its sessions die with it (they check the user's `deleted` flag); the table's
+            // own pruning frees them, so a mass teardown stays O(1) per delete.
             state.store.delete_user(&t.id);
-            state.sessions.forget_user(&t);
             OcsResult::ok_empty()
         }
         _ => OcsResult::fail(101, None),

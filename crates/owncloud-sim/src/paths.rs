@@ -74,15 +74,6 @@ pub(crate) fn basename(key: &str) -> &str {
     key.rfind('/').map_or(key, |i| &key[i + 1..])
 }
 
-/// Joins a parent key and a relative key.
-pub(crate) fn join(base: &str, rel: &str) -> String {
-    match (base.is_empty(), rel.is_empty()) {
-        (true, _) => rel.to_owned(),
-        (_, true) => base.to_owned(),
-        _ => format!("{base}/{rel}"),
-    }
-}
-
 /// True when `key` is `dir` itself or lies below it.
 pub(crate) fn is_within(key: &str, dir: &str) -> bool {
     dir.is_empty()
@@ -100,7 +91,10 @@ mod tests {
         assert_eq!(normalize("/a//b/").unwrap(), "a/b");
         assert_eq!(normalize("").unwrap(), "");
         assert_eq!(normalize("/").unwrap(), "");
-        assert_eq!(normalize("ownCloud%20Manual.pdf").unwrap(), "ownCloud Manual.pdf");
+        assert_eq!(
+            normalize("ownCloud%20Manual.pdf").unwrap(),
+            "ownCloud Manual.pdf"
+        );
         assert_eq!(normalize("a/../b"), Err(PathError::Traversal));
         assert_eq!(normalize("%2e%2e/etc"), Err(PathError::Traversal));
         assert_eq!(normalize("a/%2E%2E"), Err(PathError::Traversal));

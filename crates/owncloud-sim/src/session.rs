@@ -33,6 +33,11 @@ pub(crate) fn random_string(len: usize, alphabet: &[u8]) -> String {
     })
 }
 
+/// A random number from the thread's generator.
+pub(crate) fn random_u64() -> u64 {
+    RNG.with(|r| r.borrow_mut().random())
+}
+
 /// Lowercase letters and digits, as PHP session ids and instance ids use.
 pub(crate) const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 const BASE64_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -74,7 +79,7 @@ struct Presented<'a> {
     passphrase: Option<&'a str>,
 }
 
-fn cookies(headers: &HeaderMap, name: &str) -> Presented<'_> {
+fn cookies<'a>(headers: &'a HeaderMap, name: &str) -> Presented<'a> {
     let mut p = Presented {
         sid: None,
         passphrase: None,
@@ -156,18 +161,16 @@ impl Sessions {
         if map.len() >= MAX_SESSIONS {
             // Idle sessions first, then ones never reused: what PHP's GC would have dropped.
             let stale = now_ms.saturating_sub(300_000);
-            map.retain(|_, s| s.last_check_ms.load(Ordering::Relaxed) > stale);
+            map.retain(|_, s| {
+                s.last_check_ms.load(Ordering::Relaxed) > stale
+                    && !s.user.deleted.load(Ordering::Relaxed)
+            });
             if map.len() >= MAX_SESSIONS {
                 map.retain(|_, s| s.requests.load(Ordering::Relaxed) > 1);
             }
         }
         map.insert(sid.into_boxed_str(), session.clone());
         session
-    }
-
-    /// Drops every session of a user (on deletion they would fail anyway; this frees memory).
-    pub(crate) fn forget_user(&self, user: &UserEntry) {
-        write(&self.map).retain(|_, s| !std::ptr::eq(Arc::as_ptr(&s.user), user));
     }
 }
 

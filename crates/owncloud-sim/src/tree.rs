@@ -91,7 +91,7 @@ pub(crate) fn now_secs() -> u64 {
 /// A fresh, unique, quoted ETag (ownCloud's look: 13 hex digits).
 pub(crate) fn new_etag() -> HeaderValue {
     static NEXT: OnceLock<AtomicU64> = OnceLock::new();
-    let next = NEXT.get_or_init(|| AtomicU64::new(rand::random::<u64>() >> 16));
+    let next = NEXT.get_or_init(|| AtomicU64::new(crate::session::random_u64() >> 16));
     let n = next.fetch_add(1, Ordering::Relaxed) & 0x000f_ffff_ffff_ffff;
     let text = format!("\"{n:013x}\"");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
@@ -446,7 +446,10 @@ mod tests {
         assert_ne!(t.get("").unwrap().etag, root_etag);
         let (_, e2) = t.put("a/x.txt", Bytes::from_static(b"newer")).unwrap();
         assert_ne!(e1, e2);
-        assert!(matches!(t.put("nope/x", Bytes::new()), Err(TreeError::ParentMissing)));
+        assert!(matches!(
+            t.put("nope/x", Bytes::new()),
+            Err(TreeError::ParentMissing)
+        ));
         assert!(matches!(t.put("a", Bytes::new()), Err(TreeError::IsDir)));
         assert!(matches!(t.mkcol("a"), Err(TreeError::Exists)));
         assert!(matches!(t.mkcol("q/r"), Err(TreeError::ParentMissing)));
