@@ -4,3 +4,10 @@
 //!
 //! It is not a server and not a general WebDAV client; it sits on `swarm-http` and never
 //! reaches up into the CLI.
+
+pub mod dav;
+pub mod ocs;
+pub mod path;
+mod xml;
+
+pub use xml::XmlError;

@@ -10,7 +10,12 @@ use swarm_core::{Ctx, Runner, RunnerConfig, Scenario, TaskResult, TestPlan, User
 
 struct Recorder;
 
-const NAMES: [&str; 4] = ["/a", "/b", "/remote.php/dav/files/[user]/[file]", "/ocs/v2.php/cloud/users"];
+const NAMES: [&str; 4] = [
+    "/a",
+    "/b",
+    "/remote.php/dav/files/[user]/[file]",
+    "/ocs/v2.php/cloud/users",
+];
 
 impl User for Recorder {
     async fn on_start(_: &mut Ctx) -> Result<Self, swarm_core::TaskError> {

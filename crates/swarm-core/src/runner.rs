@@ -184,10 +184,17 @@ async fn run_hook(
 impl Runner {
     /// A runner for `scenario`, in state [`RunState::Ready`].
     pub fn new(scenario: Scenario, config: RunnerConfig) -> Self {
+        let metrics = Metrics::new(config.stats_window);
+        Self::with_metrics(scenario, config, metrics)
+    }
+
+    /// A runner recording into `metrics`, created beforehand so that things built before the
+    /// runner (an HTTP client in the extensions) can hold its recorder.
+    pub fn with_metrics(scenario: Scenario, config: RunnerConfig, metrics: Metrics) -> Self {
         let run_id = config.run_id.clone().unwrap_or_else(new_run_id);
         Self {
             inner: Arc::new(Inner {
-                metrics: Metrics::new(config.stats_window),
+                metrics,
                 scenario,
                 run_id,
                 state: watch::Sender::new(RunState::Ready),

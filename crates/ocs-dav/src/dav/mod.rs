@@ -1,0 +1,3 @@
+//! WebDAV files under `/remote.php/dav/files/{user}/`.
+
+pub mod multistatus;

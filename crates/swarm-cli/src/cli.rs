@@ -1,0 +1,191 @@
+//! The command line: subcommands and flags, named after Locust's where Locust has one.
+//! Every flag also reads `SWARM_<NAME>` from the environment.
+
+use crate::duration::parse_duration;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// swarm: load testing with virtual users written as code.
+#[derive(Debug, Parser)]
+#[command(name = "swarm", version, about, long_about = None, args_override_self = true)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a scenario (see `swarm list`).
+    Run(Box<RunArgs>),
+    /// List the built-in scenarios and their options.
+    List,
+    /// ownCloud housekeeping.
+    #[command(subcommand)]
+    Owncloud(OwncloudCommand),
+}
+
+/// `swarm owncloud ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum OwncloudCommand {
+    /// Delete leftover accounts whose names start with a prefix (e.g. after `kill -9`).
+    Cleanup(CleanupArgs),
+}
+
+/// `swarm owncloud cleanup` options.
+#[derive(Debug, Args)]
+pub(crate) struct CleanupArgs {
+    /// Delete every account whose id starts with this prefix (e.g. `swarm-k3x9q2-`).
+    #[arg(long, env = "SWARM_PREFIX")]
+    pub(crate) prefix: String,
+    /// The ownCloud server, e.g. http://127.0.0.1:8080.
+    #[arg(short = 'H', long, env = "SWARM_HOST")]
+    pub(crate) host: String,
+    /// Only list what would be deleted.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) admin: AdminArgs,
+}
+
+/// ownCloud admin credentials: the password never only from a flag.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AdminArgs {
+    /// ownCloud admin user for provisioning.
+    #[arg(long, env = "SWARM_ADMIN_USER", default_value = "admin")]
+    pub(crate) admin_user: String,
+    /// File holding the admin password (first line); or set SWARM_ADMIN_PASSWORD.
+    #[arg(long, env = "SWARM_ADMIN_PASSWORD_FILE")]
+    pub(crate) admin_password_file: Option<PathBuf>,
+    /// The admin password itself (visible in `ps`: prefer SWARM_ADMIN_PASSWORD or the file).
+    #[arg(long, env = "SWARM_ADMIN_PASSWORD", hide_env_values = true)]
+    pub(crate) admin_password: Option<String>,
+}
+
+/// `swarm run` options.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RunArgs {
+    /// The scenario to run (see `swarm list`).
+    pub(crate) scenario: String,
+    /// Peak number of concurrent users.
+    #[arg(short = 'u', long, env = "SWARM_USERS", default_value_t = 1)]
+    pub(crate) users: usize,
+    /// Users started per second.
+    #[arg(short = 'r', long, env = "SWARM_SPAWN_RATE", default_value_t = 1.0, value_parser = parse_rate)]
+    pub(crate) spawn_rate: f64,
+    /// Stop after this long, e.g. 30s, 5m, 1h30m.
+    #[arg(short = 't', long, env = "SWARM_RUN_TIME", value_parser = parse_duration)]
+    pub(crate) run_time: Option<Duration>,
+    /// The target, e.g. http://127.0.0.1:8080.
+    #[arg(short = 'H', long, env = "SWARM_HOST", value_parser = parse_host)]
+    pub(crate) host: Option<String>,
+    /// Run without the web UI, starting at once.
+    #[arg(long, env = "SWARM_HEADLESS")]
+    pub(crate) headless: bool,
+    /// With the web UI: start at once with -u/-r.
+    #[arg(long, env = "SWARM_AUTOSTART")]
+    pub(crate) autostart: bool,
+    /// Web UI address.
+    #[arg(long, env = "SWARM_WEB_HOST", default_value = "127.0.0.1")]
+    pub(crate) web_host: String,
+    /// Web UI port.
+    #[arg(long, env = "SWARM_WEB_PORT", default_value_t = 8089)]
+    pub(crate) web_port: u16,
+    /// How long every user's on_stop may take when the test stops.
+    #[arg(long, env = "SWARM_STOP_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) stop_timeout: Duration,
+    /// Reset the stats once ramping up finished.
+    #[arg(long, env = "SWARM_RESET_STATS")]
+    pub(crate) reset_stats: bool,
+    /// Write Locust-compatible CSV files with this prefix.
+    #[arg(long, env = "SWARM_CSV")]
+    pub(crate) csv: Option<PathBuf>,
+    /// Also write every entry's history to the history CSV.
+    #[arg(long, env = "SWARM_CSV_FULL_HISTORY")]
+    pub(crate) csv_full_history: bool,
+    /// Write the HTML report here.
+    #[arg(long, env = "SWARM_HTML")]
+    pub(crate) html: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long, env = "SWARM_JSON")]
+    pub(crate) json: Option<PathBuf>,
+    /// DEBUG, INFO, WARNING, ERROR.
+    #[arg(long, env = "SWARM_LOGLEVEL", default_value = "INFO", value_parser = crate::logging::parse_level)]
+    pub(crate) loglevel: tracing::Level,
+    /// Also write the log to this file.
+    #[arg(long, env = "SWARM_LOGFILE")]
+    pub(crate) logfile: Option<PathBuf>,
+    /// Seed task picks and waits, for a reproducible run.
+    #[arg(long, env = "SWARM_SEED")]
+    pub(crate) seed: Option<u64>,
+    /// Exit code when any request failed.
+    #[arg(long, env = "SWARM_EXIT_CODE_ON_ERROR", default_value_t = 1)]
+    pub(crate) exit_code_on_error: i32,
+    /// Worker threads (default: every core).
+    #[arg(long, env = "SWARM_THREADS")]
+    pub(crate) threads: Option<usize>,
+    /// Print only the final summary, not the periodic tables.
+    #[arg(long, env = "SWARM_ONLY_SUMMARY")]
+    pub(crate) only_summary: bool,
+    /// Seconds between console tables.
+    #[arg(long, env = "SWARM_PRINT_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub(crate) print_interval: Duration,
+    #[command(flatten)]
+    pub(crate) admin: AdminArgs,
+    #[command(flatten)]
+    pub(crate) owncloud: OwncloudArgs,
+}
+
+/// Options of the `owncloud` scenario.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct OwncloudArgs {
+    /// Account-name prefix; the run id is appended so runs never collide.
+    #[arg(long, env = "SWARM_USER_PREFIX", default_value = "swarm")]
+    pub(crate) user_prefix: String,
+    /// Bytes per upload (default: the seed's "my data").
+    #[arg(long, env = "SWARM_UPLOAD_SIZE")]
+    pub(crate) upload_size: Option<u64>,
+    /// Weight of the download task.
+    #[arg(long, env = "SWARM_WEIGHT_DOWNLOAD", default_value_t = 3)]
+    pub(crate) weight_download: u32,
+    /// Weight of the upload task.
+    #[arg(long, env = "SWARM_WEIGHT_UPLOAD", default_value_t = 1)]
+    pub(crate) weight_upload: u32,
+    /// Weight of a PROPFIND of the home folder.
+    #[arg(long, env = "SWARM_WEIGHT_PROPFIND", default_value_t = 0)]
+    pub(crate) weight_propfind: u32,
+    /// Weight of a MKCOL + MOVE + DELETE round.
+    #[arg(long, env = "SWARM_WEIGHT_FOLDERS", default_value_t = 0)]
+    pub(crate) weight_folders: u32,
+    /// Wait between a user's tasks.
+    #[arg(long, env = "SWARM_WAIT", default_value = "1s", value_parser = parse_duration)]
+    pub(crate) wait: Duration,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a rate: give users per second above 0, e.g. 2 or 0.5"
+        )),
+    }
+}
+
+/// Accepts http(s) URLs with a host; the path, if any, becomes the base of every request.
+pub(crate) fn parse_host(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s)
+        .map_err(|e| format!("`{s}` is not a URL ({e}): give e.g. http://127.0.0.1:8080"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{s}` is not an http(s) URL: give e.g. http://127.0.0.1:8080"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{s}` has no host: give e.g. http://127.0.0.1:8080"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
