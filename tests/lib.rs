@@ -1,2 +1,165 @@
-//! Shared helpers for swarm's end-to-end tests: locating the built binaries and starting real
-//! servers on 127.0.0.1.
+//! Shared helpers for swarm's end-to-end tests: locating (and if needed building) the real
+//! binaries, starting owncloud-sim on 127.0.0.1, and running `swarm` with a time bound.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The target directory cargo builds into.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Builds the workspace binaries once per test process (cheap when `cargo xtask test` already
+/// did), so `cargo test` alone works too.
+fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "swarm-cli",
+                "-p",
+                "owncloud-sim",
+                "--bins",
+            ])
+            .current_dir(root())
+            .status()
+            .expect("cannot run cargo build");
+        assert!(status.success(), "building the binaries failed");
+    });
+}
+
+/// Path of a workspace binary (`swarm`, `owncloud-sim`) in the debug profile.
+pub fn bin(name: &str) -> PathBuf {
+    ensure_built();
+    target_dir().join("debug").join(name)
+}
+
+/// A `swarm` command with a clean environment: no `SWARM_*` variable leaks in from the
+/// developer's shell.
+pub fn swarm() -> Command {
+    let mut cmd = Command::new(bin("swarm"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("SWARM_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to completion, killing it after `limit` (a hung run is a failed test).
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot spawn");
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().expect("cannot poll child").is_some() {
+            return child.wait_with_output().expect("cannot collect output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("cannot collect output");
+            panic!(
+                "command did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// owncloud-sim running in-process on a free 127.0.0.1 port, on its own runtime thread.
+pub struct TestSim {
+    runtime: tokio::runtime::Runtime,
+    sim: Option<owncloud_sim::Sim>,
+}
+
+impl TestSim {
+    /// Starts a faithful simulator (admin/admin) with the given tweaks.
+    pub fn start_with(configure: impl FnOnce(&mut owncloud_sim::SimConfig)) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("cannot build a runtime");
+        let mut config = owncloud_sim::SimConfig::default();
+        configure(&mut config);
+        let sim = runtime
+            .block_on(owncloud_sim::Sim::start(config))
+            .expect("cannot start owncloud-sim");
+        Self {
+            runtime,
+            sim: Some(sim),
+        }
+    }
+
+    /// Starts a faithful simulator (admin/admin).
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    fn sim(&self) -> &owncloud_sim::Sim {
+        self.sim.as_ref().expect("simulator stopped")
+    }
+
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.sim().url()
+    }
+
+    /// Every account, admin included, sorted.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.sim().user_ids()
+    }
+
+    /// Accounts other than the admin.
+    pub fn non_admin_users(&self) -> Vec<String> {
+        self.user_ids()
+            .into_iter()
+            .filter(|u| u != "admin")
+            .collect()
+    }
+}
+
+impl Drop for TestSim {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+/// Reads a JSON report.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// A fresh temporary directory for one test's files.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("swarm-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cannot create a temp dir");
+    dir
+}

@@ -1,1 +1,8 @@
-//! swarm's end-to-end tests, grouped by topic in one test binary (as ripgrep does).
+//! swarm's end-to-end tests, grouped by topic in one test binary (as ripgrep does): each
+//! module drives the real `swarm` binary against real servers on 127.0.0.1.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod get;
+mod owncloud;

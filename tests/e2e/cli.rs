@@ -1,0 +1,1 @@
+//! Command-line behaviour: flags, config, bad input, reports, thresholds.

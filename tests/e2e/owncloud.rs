@@ -1,0 +1,1 @@
+//! The ownCloud scenario end to end against owncloud-sim.
