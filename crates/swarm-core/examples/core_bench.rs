@@ -21,7 +21,7 @@ impl User for Recorder {
     async fn on_start(_: &mut Ctx) -> Result<Self, swarm_core::TaskError> {
         Ok(Self)
     }
-    fn tasks() -> swarm_core::Tasks<Self> {
+    fn tasks(&self) -> swarm_core::Tasks<Self> {
         tasks![1 => Self::record]
     }
 }

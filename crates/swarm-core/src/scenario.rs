@@ -32,8 +32,6 @@ pub struct UserClass {
     pub weight: u32,
     /// A fixed count, spawned before the weighted types.
     pub fixed_count: Option<usize>,
-    /// Task names and weights, for `swarm list`.
-    pub tasks: Vec<(&'static str, u32)>,
     pub(crate) imp: Arc<dyn ErasedUser>,
 }
 
@@ -76,7 +74,6 @@ impl Scenario {
             name: U::name(),
             weight: U::WEIGHT,
             fixed_count: U::FIXED_COUNT,
-            tasks: U::tasks().names().collect(),
             imp: Arc::new(Erased::<U>(PhantomData)),
         });
         self
@@ -168,7 +165,6 @@ mod tests {
             name,
             weight,
             fixed_count: fixed,
-            tasks: vec![],
             imp: Arc::new(Never),
         }
     }

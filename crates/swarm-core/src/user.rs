@@ -84,8 +84,14 @@ pub trait User: Sized + Send + 'static {
     /// Runs once per user before its first task; if it fails, the user does not run.
     fn on_start(ctx: &mut Ctx) -> impl Future<Output = Result<Self, TaskError>> + Send;
 
-    /// The user's tasks, weighted or in sequence.
-    fn tasks() -> Tasks<Self>;
+    /// The user's tasks, weighted or in sequence; asked once, right after `on_start`, so
+    /// weights may come from the user's own options.
+    fn tasks(&self) -> Tasks<Self>;
+
+    /// The wait between two tasks; defaults to `WAIT`, override it to choose at run time.
+    fn wait_time(&self) -> Wait {
+        Self::WAIT
+    }
 
     /// Tears the user down; runs once for every user whose `on_start` succeeded, on every
     /// kind of stop, bounded by the stop timeout.

@@ -145,7 +145,8 @@ async fn run_tasks<U: User>(
     deadline: &mut Option<Instant>,
 ) {
     let cancel = &control.cancel;
-    let tasks = U::tasks();
+    let tasks = user.tasks();
+    let wait = user.wait_time();
     let weights: Vec<u32> = tasks.tasks.iter().map(|t| t.weight).collect();
     let mut picker = match WeightedPicker::new(&weights, tasks.order) {
         Ok(picker) => picker,
@@ -157,7 +158,7 @@ async fn run_tasks<U: User>(
             return;
         }
     };
-    let mut next_start = Instant::now() + U::WAIT.initial_phase(ctx.rng());
+    let mut next_start = Instant::now() + wait.initial_phase(ctx.rng());
     loop {
         if next_start > Instant::now() {
             tokio::select! {
@@ -189,7 +190,7 @@ async fn run_tasks<U: User>(
             }
             Err(error) => record(ctx, &format!("task {}", task.name), &error),
         }
-        next_start = U::WAIT.next_start(scheduled, Instant::now(), ctx.rng());
+        next_start = wait.next_start(scheduled, Instant::now(), ctx.rng());
     }
     *deadline = Some(Instant::now() + control.stop_timeout);
 }

@@ -92,7 +92,7 @@ macro_rules! test_user {
                 }
                 Ok(Self { log, b })
             }
-            fn tasks() -> swarm_core::Tasks<Self> {
+            fn tasks(&self) -> swarm_core::Tasks<Self> {
                 tasks![1 => Self::work]
             }
             async fn on_stop(&mut self, ctx: &mut Ctx) -> TaskResult {

@@ -68,7 +68,7 @@ impl User for Getter {
         })
     }
 
-    fn tasks() -> Tasks<Self> {
+    fn tasks(&self) -> Tasks<Self> {
         tasks![1 => Self::fetch]
     }
 }
