@@ -21,6 +21,8 @@ pub(crate) enum Base<'a> {
     Files(&'a str),
     /// `/remote.php/webdav/...`: the authenticated user's home.
     Legacy,
+    /// `/remote.php/dav/uploads/{owner}/...`: chunked uploads (owner still percent-encoded).
+    Uploads(&'a str),
     /// Anything else under `/remote.php/dav/` (not served).
     Other,
 }
@@ -63,7 +65,7 @@ pub(crate) fn locked(user: &str) -> Resp {
     )
 }
 
-fn bad_request(msg: &str) -> Resp {
+pub(crate) fn bad_request(msg: &str) -> Resp {
     sabre(
         StatusCode::BAD_REQUEST,
         "Sabre\\DAV\\Exception\\BadRequest",
@@ -71,7 +73,7 @@ fn bad_request(msg: &str) -> Resp {
     )
 }
 
-fn forbidden(msg: &str) -> Resp {
+pub(crate) fn forbidden(msg: &str) -> Resp {
     sabre(
         StatusCode::FORBIDDEN,
         "Sabre\\DAV\\Exception\\Forbidden",
@@ -79,7 +81,7 @@ fn forbidden(msg: &str) -> Resp {
     )
 }
 
-fn not_found(key: &str) -> Resp {
+pub(crate) fn not_found(key: &str) -> Resp {
     sabre(
         StatusCode::NOT_FOUND,
         "Sabre\\DAV\\Exception\\NotFound",
@@ -87,7 +89,7 @@ fn not_found(key: &str) -> Resp {
     )
 }
 
-fn not_implemented(method: &Method) -> Resp {
+pub(crate) fn not_implemented(method: &Method) -> Resp {
     sabre(
         StatusCode::NOT_IMPLEMENTED,
         "Sabre\\DAV\\Exception\\NotImplemented",
@@ -95,14 +97,14 @@ fn not_implemented(method: &Method) -> Resp {
     )
 }
 
-fn path_error(e: PathError) -> Resp {
+pub(crate) fn path_error(e: PathError) -> Resp {
     match e {
         PathError::Traversal => bad_request("Path contains . or .. segments"),
         PathError::Malformed => bad_request("Path is not valid UTF-8"),
     }
 }
 
-fn tree_error(e: TreeError, key: &str) -> Resp {
+pub(crate) fn tree_error(e: TreeError, key: &str) -> Resp {
     match e {
         TreeError::NotFound => not_found(key),
         TreeError::ParentMissing => sabre(
@@ -142,7 +144,7 @@ fn tree_error(e: TreeError, key: &str) -> Resp {
     }
 }
 
-fn file_id(state: &State, fileid: u64) -> HeaderValue {
+pub(crate) fn file_id(state: &State, fileid: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("{fileid:08}{}", state.instance_id))
         .unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
@@ -163,6 +165,7 @@ pub(crate) fn handle(
             (Some(owner), href)
         }
         Base::Legacy => (None, "/remote.php/webdav".to_owned()),
+        Base::Uploads(raw) => return crate::uploads::handle(state, parts, body, raw, rest, me),
         Base::Other => return not_found(rest.trim_matches('/')),
     };
     let key = match paths::normalize(rest) {
@@ -191,7 +194,7 @@ pub(crate) fn handle(
     }
 }
 
-fn options() -> Resp {
+pub(crate) fn options() -> Resp {
     let mut r = empty(StatusCode::OK);
     let h = r.headers_mut();
     h.insert(
@@ -240,7 +243,7 @@ fn foreign(state: &State, parts: &Parts, body: &[u8], key: &str, href_base: &str
     }
 }
 
-fn multistatus(xml: String) -> Resp {
+pub(crate) fn multistatus(xml: String) -> Resp {
     let mut r = full(StatusCode::MULTI_STATUS, Bytes::from(xml));
     let h = r.headers_mut();
     h.insert(
@@ -387,7 +390,7 @@ fn put(state: &State, key: &str, body: Bytes, me: &UserEntry) -> Resp {
 }
 
 /// Reads `Destination` into a key of `me`'s home, or the error response Sabre gives.
-fn destination(headers: &HeaderMap, me: &UserEntry) -> Result<String, Box<Resp>> {
+pub(crate) fn destination(headers: &HeaderMap, me: &UserEntry) -> Result<String, Box<Resp>> {
     let Some(raw) = headers.get("destination") else {
         return Err(Box::new(bad_request(
             "The destination header was not supplied",

@@ -20,6 +20,9 @@
 //!   `Authorization` header for five minutes after its last password check.
 //! - First login copies a skeleton; parallel first requests of one user fail (503 / empty 200).
 //! - A 400 answer closes the keep-alive connection, as Apache does.
+//! - Chunked uploads (ownCloud's "chunking v2"): MKCOL `/remote.php/dav/uploads/{user}/{id}`,
+//!   PUT the chunks into it, MOVE its `.file` onto `/remote.php/dav/files/{user}/...`; chunks
+//!   are joined in natural (`strnatcmp`) order of their names, as ownCloud's AssemblyStream does.
 
 mod config;
 mod dav;
@@ -35,6 +38,7 @@ mod skeleton;
 mod state;
 mod store;
 mod tree;
+mod uploads;
 
 pub use config::{SimConfig, parse_duration};
 pub use error::SimError;

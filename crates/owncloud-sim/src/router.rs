@@ -71,6 +71,15 @@ async fn route(state: &State, parts: &Parts, body: Bytes) -> Resp {
         };
         return dav_call(state, parts, body, base, rest).await;
     }
+    if let Some(rest) = under(path, "/remote.php/dav/uploads") {
+        let rest = rest.trim_start_matches('/');
+        let (base, rest) = match rest.split_once('/') {
+            Some((owner, r)) => (Base::Uploads(owner), r),
+            None if !rest.is_empty() => (Base::Uploads(rest), ""),
+            None => (Base::Other, ""),
+        };
+        return dav_call(state, parts, body, base, rest).await;
+    }
     if let Some(rest) = under(path, "/remote.php/dav") {
         return dav_call(state, parts, body, Base::Other, rest).await;
     }

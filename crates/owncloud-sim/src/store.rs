@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 
 use crate::skeleton::HomeState;
 use crate::tree::{Tree, TreeError};
+use crate::uploads::Uploads;
 
 /// Locks ignoring poison: a panicking request must not take the whole server down with it.
 pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -49,6 +50,8 @@ pub(crate) struct UserEntry {
     pub(crate) tree: RwLock<Tree>,
     /// First-login state of the home.
     pub(crate) home: Arc<HomeState>,
+    /// Chunked uploads in progress (memory only, like ownCloud's `uploads/` folder).
+    pub(crate) uploads: Uploads,
 }
 
 impl UserEntry {
@@ -207,6 +210,7 @@ impl Store {
             profile: Mutex::new(profile),
             tree: RwLock::new(tree),
             home: Arc::new(home),
+            uploads: Uploads::new(),
         });
         {
             let mut users = write(&self.users);
