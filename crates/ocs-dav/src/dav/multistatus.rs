@@ -68,52 +68,15 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Vec<DavEntry>, XmlError> {
                 match name.as_str() {
                     "multistatus" => saw_multistatus = true,
                     "response" => entry = Some(DavEntry::default()),
-                    "propstat" => {
-                        props = Props::default();
-                        status.clear();
-                    }
-                    _ => {}
-                }
-                stack.push(name);
-                text.clear();
-            }
-            Event::Empty(e) => {
-                if e.local_name().as_ref() == b"collection"
-                    && stack.iter().any(|s| s == "resourcetype")
-                {
-                    props.is_collection = true;
-                }
-            }
-            Event::Text(t) => text.push_str(&t.decode().map_err(|e| XmlError(e.to_string()))?),
-            Event::GeneralRef(r) => text.push_str(&resolve_ref(&r)?),
-            Event::End(_) => {
-                let name = stack.pop().unwrap_or_default();
-                let value = text.trim().to_owned();
-                let in_prop = stack.iter().any(|s| s == "prop");
-                match name.as_str() {
-                    "href" if stack.last().is_some_and(|p| p == "response") => {
+                    // Only properties the server found (200) describe the resource.
+                    "propstat" if status.split_whitespace().nth(1) == Some("200") => {
                         if let Some(entry) = entry.as_mut() {
-                            entry.href = path::decode(&value);
-                        }
-                    }
-                    "status" if stack.last().is_some_and(|p| p == "propstat") => status = value,
-                    "getcontentlength" if in_prop => props.content_length = value.parse().ok(),
-                    "getetag" if in_prop => props.etag = Some(value),
-                    "getlastmodified" if in_prop => props.last_modified = Some(value),
-                    "getcontenttype" if in_prop => props.content_type = Some(value),
-                    "collection" if in_prop => props.is_collection = true,
-                    "propstat" => {
-                        // Only properties the server found (200) describe the resource.
-                        if status.split_whitespace().nth(1) == Some("200") {
-                            if let Some(entry) = entry.as_mut() {
-                                let p = std::mem::take(&mut props);
-                                entry.is_collection |= p.is_collection;
-                                entry.content_length = entry.content_length.or(p.content_length);
-                                entry.etag = entry.etag.take().or(p.etag);
-                                entry.last_modified =
-                                    entry.last_modified.take().or(p.last_modified);
-                                entry.content_type = entry.content_type.take().or(p.content_type);
-                            }
+                            let p = std::mem::take(&mut props);
+                            entry.is_collection |= p.is_collection;
+                            entry.content_length = entry.content_length.or(p.content_length);
+                            entry.etag = entry.etag.take().or(p.etag);
+                            entry.last_modified = entry.last_modified.take().or(p.last_modified);
+                            entry.content_type = entry.content_type.take().or(p.content_type);
                         }
                     }
                     "response" => {
