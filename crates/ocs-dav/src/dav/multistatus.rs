@@ -68,6 +68,39 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Vec<DavEntry>, XmlError> {
                 match name.as_str() {
                     "multistatus" => saw_multistatus = true,
                     "response" => entry = Some(DavEntry::default()),
+                    "propstat" => {
+                        props = Props::default();
+                        status.clear();
+                    }
+                    _ => {}
+                }
+                stack.push(name);
+                text.clear();
+            }
+            Event::Empty(e)
+                if e.local_name().as_ref() == b"collection"
+                    && stack.iter().any(|s| s == "resourcetype") =>
+            {
+                props.is_collection = true;
+            }
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| XmlError(e.to_string()))?),
+            Event::GeneralRef(r) => text.push_str(&resolve_ref(&r)?),
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                let value = text.trim().to_owned();
+                let in_prop = stack.iter().any(|s| s == "prop");
+                match name.as_str() {
+                    "href" if stack.last().is_some_and(|p| p == "response") => {
+                        if let Some(entry) = entry.as_mut() {
+                            entry.href = path::decode(&value);
+                        }
+                    }
+                    "status" if stack.last().is_some_and(|p| p == "propstat") => status = value,
+                    "getcontentlength" if in_prop => props.content_length = value.parse().ok(),
+                    "getetag" if in_prop => props.etag = Some(value),
+                    "getlastmodified" if in_prop => props.last_modified = Some(value),
+                    "getcontenttype" if in_prop => props.content_type = Some(value),
+                    "collection" if in_prop => props.is_collection = true,
                     // Only properties the server found (200) describe the resource.
                     "propstat" if status.split_whitespace().nth(1) == Some("200") => {
                         if let Some(entry) = entry.as_mut() {

@@ -81,7 +81,8 @@ mod tests {
     fn documented_outcomes_become_types() {
         use Op::*;
         use Version::*;
-        let rows: &[(Op, Version, u16, u32, Option<&str>, &str)] = &[
+        type Row<'a> = (Op, Version, u16, u32, Option<&'a str>, &'a str);
+        let rows: &[Row<'_>] = &[
             (CreateUser, V2, 200, 200, None, "ok"),
             (CreateUser, V1, 200, 100, Some("OK"), "ok"),
             (
