@@ -1,1 +1,365 @@
-//! The ownCloud scenario end to end against owncloud-sim.
+//! The ownCloud scenario end to end: the real `swarm` binary against owncloud-sim on
+//! 127.0.0.1. Accounts are counted on the simulator itself.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use swarm_tests::{TestSim, read_json, run_bounded, swarm, temp_dir};
+
+/// `swarm run owncloud` against `sim` with the admin password in the environment.
+fn owncloud(sim: &TestSim, extra: &[&str]) -> Command {
+    let mut cmd = swarm();
+    cmd.args([
+        "run",
+        "owncloud",
+        "--headless",
+        "--only-summary",
+        "--host",
+        &sim.url(),
+    ])
+    .args(extra)
+    .env("SWARM_ADMIN_PASSWORD", "admin");
+    cmd
+}
+
+/// The stats row `(method, name)` of a JSON report: (requests, failures).
+fn row(report: &serde_json::Value, method: &str, name: &str) -> (u64, u64) {
+    report["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == method && r["name"] == name)
+        .map_or((0, 0), |r| {
+            (
+                r["num_requests"].as_u64().unwrap(),
+                r["num_failures"].as_u64().unwrap(),
+            )
+        })
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_user_creates_its_account_and_deletes_it_on_stop() {
+    let sim = TestSim::start();
+    let dir = temp_dir("oc-run");
+    let json = dir.join("r.json");
+    let users = 5u64;
+    let out = run_bounded(
+        &mut owncloud(
+            &sim,
+            &[
+                "-u",
+                "5",
+                "-r",
+                "20",
+                "-t",
+                "6s",
+                "--wait",
+                "50ms",
+                "--seed",
+                "7",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        ),
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    assert_eq!(
+        row(&r, "POST", "/ocs/v2.php/cloud/users"),
+        (users, 0),
+        "one account per user"
+    );
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (users, 0),
+        "every account deleted"
+    );
+    assert_eq!(
+        row(&r, "PROPFIND", "/remote.php/dav/files/[user]/"),
+        (users, 0),
+        "every user warmed up once"
+    );
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left behind: {:?}",
+        sim.non_admin_users()
+    );
+    assert_eq!(r["total"]["num_failures"], 0);
+    let (gets, _) = row(
+        &r,
+        "GET",
+        "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf",
+    );
+    let (puts, _) = row(&r, "PUT", "/remote.php/dav/files/[user]/[file]");
+    // Tasks are picked 3:1: PUT's share of the tasks is binomial(n, 1/4); 5 sd is a bound a
+    // correct picker never misses and a broken one (1:1, or only GETs) always does.
+    let n = (gets + puts) as f64;
+    assert!(n > 100.0, "too few tasks ran: {n}");
+    let sd = (n * 0.25 * 0.75).sqrt();
+    assert!(
+        ((puts as f64) - n * 0.25).abs() <= 5.0 * sd,
+        "PUT {puts} vs GET {gets}"
+    );
+    // Rows group all users: no row names an individual account.
+    for stat in r["stats"].as_array().unwrap() {
+        let name = stat["name"].as_str().unwrap();
+        assert!(!name.contains("swarm-"), "per-user row {name}");
+    }
+}
+
+#[test]
+fn the_seeds_pitfall_admin_delete_through_the_users_jar_gets_401_and_cleanup_mends_it() {
+    let sim = TestSim::start();
+    let dir = temp_dir("oc-pitfall");
+    let json = dir.join("r.json");
+    let out = run_bounded(
+        &mut owncloud(
+            &sim,
+            &[
+                "-u",
+                "3",
+                "-r",
+                "20",
+                "-t",
+                "3s",
+                "--wait",
+                "100ms",
+                "--user-prefix",
+                "pitfall",
+                "--admin-on-user-session",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        ),
+        Duration::from_secs(90),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "failures must fail the run: {}",
+        stderr(&out)
+    );
+    let r = read_json(&json);
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (3, 3)
+    );
+    let failure = r["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "DELETE")
+        .unwrap();
+    assert!(
+        failure["error"].as_str().unwrap().contains("997"),
+        "{failure}"
+    );
+    let left = sim.non_admin_users();
+    assert_eq!(
+        left.len(),
+        3,
+        "the seed's bug leaves the accounts: {left:?}"
+    );
+    // The fix for a run that left accounts: cleanup by prefix, listing what it deletes.
+    let out = run_bounded(
+        swarm()
+            .args([
+                "owncloud",
+                "cleanup",
+                "--prefix",
+                "pitfall-",
+                "--host",
+                &sim.url(),
+            ])
+            .env("SWARM_ADMIN_PASSWORD", "admin"),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for user in &left {
+        assert!(listed.contains(&format!("deleted {user}")), "{listed}");
+    }
+    assert!(sim.non_admin_users().is_empty());
+}
+
+fn kill(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {signal} {pid}");
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
+    let sim = TestSim::start();
+    let dir = temp_dir("oc-sigint");
+    let json = dir.join("r.json");
+    let mut child = owncloud(
+        &sim,
+        &[
+            "-u",
+            "4",
+            "-r",
+            "20",
+            "-t",
+            "60s",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_for("4 accounts", Duration::from_secs(30), || {
+        sim.non_admin_users().len() == 4
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    kill(child.id(), "-INT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "swarm did not stop after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left: {:?}",
+        sim.non_admin_users()
+    );
+    let r = read_json(&json);
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (4, 0)
+    );
+}
+
+#[test]
+fn a_second_sigint_exits_at_once_and_still_writes_the_stats() {
+    // Every password check costs 3 s, so the on_stop deletes are still running when the
+    // second SIGINT arrives.
+    let sim = TestSim::start_with(|c| c.auth_cost = Duration::from_secs(3));
+    let dir = temp_dir("oc-sigint2");
+    let json = dir.join("r.json");
+    let mut child = owncloud(
+        &sim,
+        &[
+            "-u",
+            "2",
+            "-r",
+            "20",
+            "-t",
+            "120s",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_for("2 accounts", Duration::from_secs(60), || {
+        sim.non_admin_users().len() == 2
+    });
+    kill(child.id(), "-INT");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    kill(child.id(), "-INT");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            second.elapsed() < Duration::from_secs(2),
+            "the second SIGINT did not exit at once"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+    let r = read_json(&json);
+    assert_eq!(
+        row(&r, "POST", "/ocs/v2.php/cloud/users").0,
+        2,
+        "stats gathered so far are written"
+    );
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_leaves_nothing() {
+    let sim = TestSim::start();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        format!("http://127.0.0.1:{port}")
+    };
+    // A host whose OCS answers are not OCS: the simulator under a path prefix it does not serve.
+    let html_404 = format!("{}/not-owncloud", sim.url());
+    let cases: [(&str, String, &str, &str); 3] = [
+        ("unreachable host", closed, "admin", "connection refused"),
+        (
+            "wrong admin password",
+            sim.url(),
+            "Zq9-not-the-password",
+            "refused the admin credentials",
+        ),
+        (
+            "not ownCloud",
+            html_404,
+            "admin",
+            "did not answer like ownCloud",
+        ),
+    ];
+    for (case, host, password, expected) in cases {
+        let out = run_bounded(
+            swarm()
+                .args([
+                    "run",
+                    "owncloud",
+                    "--headless",
+                    "-u",
+                    "3",
+                    "-r",
+                    "10",
+                    "-t",
+                    "5s",
+                    "--host",
+                    &host,
+                ])
+                .env("SWARM_ADMIN_PASSWORD", password),
+            Duration::from_secs(60),
+        );
+        let err = stderr(&out);
+        let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(out.status.code(), Some(1), "{case}: {err}");
+        assert_eq!(error_lines.len(), 1, "{case}: {err}");
+        assert!(
+            error_lines[0].contains(expected),
+            "{case}: {}",
+            error_lines[0]
+        );
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        assert!(
+            password == "admin" || !err.contains(password),
+            "{case}: password in output"
+        );
+    }
+    assert!(sim.non_admin_users().is_empty());
+}

@@ -1,0 +1,412 @@
+//! Running one request: connection checkout with transparent retry on a connection the
+//! server closed, cookies in and out, redirects, the body read, timing and recording.
+
+use crate::body::{Payload, ReqBody};
+use crate::conn::{self, Conn};
+use crate::error::from_hyper;
+use crate::request::{Auth, RequestBuilder};
+use crate::response::{Sink, read_body};
+use crate::target::{self, Origin};
+use crate::{Error, Response, Session};
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION, SET_COOKIE,
+    TRANSFER_ENCODING, USER_AGENT,
+};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
+use hyper::body::Incoming;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use swarm_core::metrics::{Event, Outcome};
+use url::Url;
+
+/// What is known of a request in flight, kept outside the timed future so a timeout still
+/// reports time to first byte and bytes received.
+#[derive(Default)]
+struct Progress {
+    ttfb: Option<Duration>,
+    bytes: u64,
+}
+
+/// One request's mutable state across retries and redirects.
+struct Exchange<'x> {
+    session: &'x Session,
+    method: Method,
+    origin: Arc<Origin>,
+    uri: Uri,
+    headers: HeaderMap,
+    auth: Option<HeaderValue>,
+    payload: Payload,
+    follow: bool,
+    max_redirects: usize,
+}
+
+/// Runs `b`, reading the body into `sink`, and records the outcome.
+pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result<Response, Error> {
+    let RequestBuilder {
+        session,
+        method,
+        target,
+        query,
+        headers,
+        name,
+        auth,
+        body,
+        expect,
+        check,
+        follow_redirects,
+        max_redirects,
+        timeout,
+        keep_body: _,
+        error,
+    } = b;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let options = &session.client.shared.options;
+    let resolved = target::resolve(&session.base, &target, query.as_deref())?;
+    let uri = Uri::try_from(resolved.path_and_query)
+        .map_err(|_| Error::InvalidUrl(target::redact(&target)))?;
+    let name: Cow<'_, str> = match name {
+        Some(n) => n,
+        // An absolute URL may carry userinfo; the stats must never show it.
+        None if target.contains('@') => Cow::Owned(target::redact(&target)),
+        None => target,
+    };
+    let auth = match auth {
+        Auth::Session => resolved.auth.or_else(|| session.auth.clone()),
+        Auth::None => None,
+        Auth::Basic(h) => Some(h),
+    };
+    let payload = body.open().await?;
+    // The stats keep the method the scenario asked for, even after a 303 turned it into GET.
+    let kind = method.clone();
+    let mut x = Exchange {
+        session,
+        method,
+        origin: resolved.origin,
+        uri,
+        headers,
+        auth,
+        payload,
+        follow: follow_redirects,
+        max_redirects: max_redirects.unwrap_or(options.get_max_redirects()),
+    };
+    let limit = timeout.unwrap_or(options.get_request_timeout());
+    let mut progress = Progress::default();
+
+    let start = Instant::now();
+    let result = tokio::time::timeout(limit, run(&mut x, &mut progress, &mut sink, start)).await;
+    let elapsed = start.elapsed();
+
+    let result = match result {
+        Err(_) => Err(Error::Timeout(limit)),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(mut resp)) => {
+            resp.response_time = elapsed;
+            let status = resp.status.as_u16();
+            if status >= 400 && !expect.contains(&status) {
+                Err(Error::Status(Box::new(resp)))
+            } else if let Some(check) = check {
+                match check(&resp) {
+                    Ok(()) => Ok(resp),
+                    Err(reason) => Err(Error::Check {
+                        reason,
+                        response: Box::new(resp),
+                    }),
+                }
+            } else {
+                Ok(resp)
+            }
+        }
+    };
+
+    if let Some(recorder) = &session.client.recorder {
+        let text;
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => {
+                text = e.to_string();
+                Outcome::Failure(&text)
+            }
+        };
+        recorder.record(&Event {
+            kind: kind.as_str(),
+            name: &name,
+            response_time: elapsed,
+            time_to_first_byte: progress.ttfb,
+            bytes: progress.bytes,
+            outcome,
+        });
+    }
+    result
+}
+
+async fn run(
+    x: &mut Exchange<'_>,
+    progress: &mut Progress,
+    sink: &mut Sink<'_>,
+    start: Instant,
+) -> Result<Response, Error> {
+    let mut redirects = 0;
+    loop {
+        let mut url: Option<Url> = None;
+        let cookie = {
+            let jar = x.session.state.jar();
+            if jar.is_empty() {
+                None
+            } else {
+                let u = x.origin.url(pq(&x.uri))?;
+                let header = jar.header_for(&u);
+                url = Some(u);
+                header
+            }
+        };
+        let (resp, conn) = dispatch(x, cookie).await?;
+        let ttfb = start.elapsed();
+        progress.ttfb = Some(ttfb);
+        let (parts, mut body) = resp.into_parts();
+        if parts.headers.contains_key(SET_COOKIE) {
+            let u = match url.take() {
+                Some(u) => u,
+                None => x.origin.url(pq(&x.uri))?,
+            };
+            x.session
+                .state
+                .jar()
+                .store(parts.headers.get_all(SET_COOKIE).iter(), &u);
+            url = Some(u);
+        }
+        let reusable = keep_alive(parts.version, &parts.headers);
+
+        if x.follow && is_redirect(parts.status) {
+            if let Some(location) = parts.headers.get(LOCATION) {
+                // Drained so the connection stays usable for the next hop.
+                let mut ignored = 0;
+                read_body(&mut body, &mut Sink::Discard, None, &mut ignored).await?;
+                release(x.session, conn, reusable);
+                if redirects == x.max_redirects {
+                    return Err(Error::TooManyRedirects(x.max_redirects));
+                }
+                redirects += 1;
+                let from = match url {
+                    Some(u) => u,
+                    None => x.origin.url(pq(&x.uri))?,
+                };
+                follow(x, parts.status, location, &from)?;
+                continue;
+            }
+        }
+
+        let hint = content_length(&parts.headers);
+        let kept = read_body(&mut body, sink, hint, &mut progress.bytes).await?;
+        release(x.session, conn, reusable);
+        return Ok(Response {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            body: kept,
+            bytes_received: progress.bytes,
+            response_time: Duration::ZERO,
+            time_to_first_byte: ttfb,
+            redirects,
+        });
+    }
+}
+
+fn pq(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+/// Sends the request on an idle connection or a new one. A reused connection that the
+/// server closed meanwhile is replaced transparently: always when hyper hands the request
+/// back unsent, once when it was sent but the request is idempotent and its body replayable.
+async fn dispatch(
+    x: &mut Exchange<'_>,
+    cookie: Option<HeaderValue>,
+) -> Result<(hyper::Response<Incoming>, Conn), Error> {
+    let shared = &x.session.client.shared;
+    let pool = &x.session.state.pool;
+    let mut body = x
+        .payload
+        .take()
+        .ok_or_else(|| Error::Redirect("cannot resend a streamed body".to_owned()))?;
+    let mut resent = false;
+    loop {
+        let (mut conn, reused) = match pool.take(&x.origin) {
+            Some(c) => (c, true),
+            // Boxed: connecting (DNS, TLS) is rare but its future is large, and inline it
+            // would make every request's future (moved on each call) several KB bigger.
+            None => (Box::pin(conn::connect(shared, &x.origin)).await?, false),
+        };
+        if let Err(e) = conn.sender.ready().await {
+            if reused {
+                continue;
+            }
+            return Err(from_hyper(&e));
+        }
+        let req = build(x, cookie.clone(), body);
+        match conn.sender.try_send_request(req).await {
+            Ok(resp) => return Ok((resp, conn)),
+            Err(mut e) => {
+                let unsent = e.take_message();
+                let err = e.into_error();
+                if reused {
+                    if let Some(req) = unsent {
+                        body = req.into_body();
+                        continue;
+                    }
+                    if !resent && is_idempotent(&x.method) && x.payload.replayable() {
+                        let mapped = from_hyper(&err);
+                        if matches!(mapped, Error::ConnectionClosed | Error::ConnectionReset) {
+                            if let Some(b) = x.payload.take() {
+                                resent = true;
+                                body = b;
+                                continue;
+                            }
+                        }
+                        return Err(mapped);
+                    }
+                }
+                return Err(from_hyper(&err));
+            }
+        }
+    }
+}
+
+fn build(x: &Exchange<'_>, cookie: Option<HeaderValue>, body: ReqBody) -> Request<ReqBody> {
+    let mut req = Request::new(body);
+    *req.method_mut() = x.method.clone();
+    *req.uri_mut() = x.uri.clone();
+    let headers = req.headers_mut();
+    if x.headers.is_empty() {
+        headers.reserve(5);
+    } else {
+        headers.clone_from(&x.headers);
+    }
+    let shared = &x.session.client.shared;
+    if !headers.contains_key(HOST) {
+        headers.insert(HOST, x.origin.host_header.clone());
+    }
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(USER_AGENT, shared.user_agent.clone());
+    }
+    if let Some(auth) = &x.auth {
+        if !headers.contains_key(AUTHORIZATION) {
+            headers.insert(AUTHORIZATION, auth.clone());
+        }
+    }
+    if let Some(cookie) = cookie {
+        headers.append(COOKIE, cookie);
+    }
+    // As requests and browsers do: servers may answer 411 to a body-less POST without it.
+    if matches!(req.body(), ReqBody::Empty)
+        && matches!(x.method, Method::POST | Method::PUT | Method::PATCH)
+    {
+        req.headers_mut()
+            .entry(CONTENT_LENGTH)
+            .or_insert(HeaderValue::from_static("0"));
+    }
+    req
+}
+
+/// Returns a connection to the session's idle list unless the server said it closes it.
+fn release(session: &Session, conn: Conn, reusable: bool) {
+    if reusable {
+        session.state.pool.put(
+            conn,
+            session.client.shared.options.get_max_idle_per_session(),
+        );
+    }
+}
+
+/// Whether the server keeps the connection open after this response.
+fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+    let has = |token: &str| {
+        headers.get_all(CONNECTION).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if version == Version::HTTP_10 {
+        has("keep-alive")
+    } else {
+        !has("close")
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse().ok())
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE" | "PROPFIND"
+    )
+}
+
+/// Points the exchange at the redirect target, as `requests` does: 303 (and 301/302 after a
+/// POST) become a body-less GET; 307/308 resend method and body; auth is dropped when the
+/// origin changes.
+fn follow(
+    x: &mut Exchange<'_>,
+    status: StatusCode,
+    location: &HeaderValue,
+    from: &Url,
+) -> Result<(), Error> {
+    let location = location
+        .to_str()
+        .map_err(|_| Error::Redirect("Location is not text".to_owned()))?;
+    let next = from
+        .join(location)
+        .map_err(|_| Error::Redirect(format!("invalid Location {}", target::redact(location))))?;
+    let next_target = target::resolve(&x.session.base, next.as_str(), None)
+        .map_err(|e| Error::Redirect(e.to_string()))?;
+    if !next_target.origin.same(&x.origin) {
+        // Credentials are for the origin they were given for, never for where it points.
+        x.auth = next_target.auth;
+        x.headers.remove(AUTHORIZATION);
+    }
+    x.origin = next_target.origin;
+    x.uri = Uri::try_from(next_target.path_and_query)
+        .map_err(|_| Error::Redirect("invalid Location".to_owned()))?;
+    let to_get = match status.as_u16() {
+        303 => x.method != Method::HEAD,
+        301 | 302 => x.method == Method::POST,
+        _ => false,
+    };
+    if to_get {
+        x.method = Method::GET;
+        x.payload = Payload::Empty;
+        for h in [CONTENT_TYPE, CONTENT_LENGTH, TRANSFER_ENCODING] {
+            x.headers.remove(h);
+        }
+    } else if !x.payload.replayable() {
+        return Err(Error::Redirect("cannot resend a streamed body".to_owned()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_alive_rules() {
+        let mut h = HeaderMap::new();
+        assert!(keep_alive(Version::HTTP_11, &h));
+        assert!(!keep_alive(Version::HTTP_10, &h));
+        h.insert(CONNECTION, HeaderValue::from_static("Keep-Alive"));
+        assert!(keep_alive(Version::HTTP_10, &h));
+        h.insert(CONNECTION, HeaderValue::from_static("upgrade, close"));
+        assert!(!keep_alive(Version::HTTP_11, &h));
+    }
+}
