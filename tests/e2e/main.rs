@@ -6,3 +6,4 @@
 mod cli;
 mod get;
 mod owncloud;
+mod web;

@@ -1,0 +1,1 @@
+//! The web UI and its Locust-compatible HTTP API, driven by real clients and headless Chromium.
