@@ -414,3 +414,179 @@ async fn constant_throughput_four_gives_four_task_starts_per_second() {
         "{intervals:?}"
     );
 }
+
+/// A user that stops itself after its third task, or stops the whole test from user 1's
+/// second task, or marks a failure; picked by the `Mode` extension.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    StopUserAfter3,
+    StopTestFromUser1,
+    FailEveryTask,
+}
+
+struct Quitter {
+    log: Log,
+    b: Behaviour,
+    mode: Mode,
+    runs: u32,
+}
+
+impl User for Quitter {
+    const WAIT: Wait = Wait::constant(Duration::from_millis(100));
+    async fn on_start(ctx: &mut Ctx) -> Result<Self, swarm_core::TaskError> {
+        let (log, b) = knobs(ctx);
+        log.push(Some(ctx.user_index()), "start", b.t0);
+        let mode = *ctx.get::<Mode>().unwrap();
+        Ok(Self {
+            log,
+            b,
+            mode,
+            runs: 0,
+        })
+    }
+    fn tasks(&self) -> swarm_core::Tasks<Self> {
+        tasks![1 => Self::work]
+    }
+    async fn on_stop(&mut self, ctx: &mut Ctx) -> TaskResult {
+        self.log.push(Some(ctx.user_index()), "stop", self.b.t0);
+        Ok(())
+    }
+}
+
+impl Quitter {
+    async fn work(&mut self, ctx: &mut Ctx) -> TaskResult {
+        self.runs += 1;
+        self.log.push(Some(ctx.user_index()), "task", self.b.t0);
+        match self.mode {
+            Mode::StopUserAfter3 if self.runs == 3 => Err(swarm_core::TaskError::StopUser),
+            Mode::StopTestFromUser1 if self.runs == 2 && ctx.user_index() == 1 => {
+                Err(swarm_core::TaskError::StopTest)
+            }
+            Mode::FailEveryTask => Err(swarm_core::TaskError::failed("expected failure")),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn quitter_runner(mode: Mode) -> (Runner, Log) {
+    let log = Log::default();
+    let mut extensions = Extensions::new();
+    extensions
+        .insert(log.clone())
+        .insert(behaviour())
+        .insert(mode);
+    let config = RunnerConfig {
+        stop_timeout: Duration::from_secs(5),
+        seed: Some(1),
+        extensions,
+        ..RunnerConfig::default()
+    };
+    (Runner::new(Scenario::new().user::<Quitter>(), config), log)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_can_stop_its_own_user_and_the_others_go_on() {
+    let (runner, log) = quitter_runner(Mode::StopUserAfter3);
+    runner.start(plan(2, 100.0, None)).await.unwrap();
+    sleep(Duration::from_secs(2)).await;
+    // Both stopped themselves after three tasks, each running its on_stop once.
+    for user in [0, 1] {
+        assert_eq!(
+            log.events_of(user),
+            ["start", "task", "stop"],
+            "user {user}"
+        );
+    }
+    assert_eq!(log.count("task"), 6);
+    assert_eq!(runner.user_count(), 0);
+    assert_eq!(
+        runner.state(),
+        RunState::Running,
+        "stopping users is not stopping the test"
+    );
+    runner.stop().await;
+    assert_eq!(log.count("stop"), 2, "no second on_stop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_can_stop_the_whole_test() {
+    let (runner, log) = quitter_runner(Mode::StopTestFromUser1);
+    runner.start(plan(3, 100.0, None)).await.unwrap();
+    runner.wait_stopped().await;
+    assert_eq!(runner.state(), RunState::Stopped);
+    assert_eq!(log.count("start"), 3);
+    assert_eq!(log.count("stop"), 3, "every user's on_stop ran once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_task_is_not_an_exception_and_the_user_goes_on() {
+    let (runner, log) = quitter_runner(Mode::FailEveryTask);
+    runner.start(plan(1, 100.0, Some(1))).await.unwrap();
+    runner.wait_stopped().await;
+    assert!(log.count("task") >= 5, "the user kept running tasks");
+    assert!(
+        runner.snapshot().exceptions.is_empty(),
+        "{:?}",
+        runner.snapshot().exceptions
+    );
+}
+
+/// A second user type, three times as common as `Steady`, and a fixed-count one.
+struct Heavy;
+struct Admin;
+
+impl User for Heavy {
+    const WEIGHT: u32 = 3;
+    async fn on_start(_: &mut Ctx) -> Result<Self, swarm_core::TaskError> {
+        Ok(Self)
+    }
+    fn tasks(&self) -> swarm_core::Tasks<Self> {
+        tasks![1 => Self::idle]
+    }
+}
+
+impl User for Admin {
+    const FIXED_COUNT: Option<usize> = Some(1);
+    async fn on_start(_: &mut Ctx) -> Result<Self, swarm_core::TaskError> {
+        Ok(Self)
+    }
+    fn tasks(&self) -> swarm_core::Tasks<Self> {
+        tasks![1 => Self::idle]
+    }
+}
+
+impl Heavy {
+    async fn idle(&mut self, _: &mut Ctx) -> TaskResult {
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+}
+
+impl Admin {
+    async fn idle(&mut self, _: &mut Ctx) -> TaskResult {
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn user_types_share_the_users_by_weight_after_fixed_counts() {
+    let scenario = Scenario::new()
+        .user::<Steady>()
+        .user::<Heavy>()
+        .user::<Admin>();
+    let (runner, _log) = runner_with(scenario, behaviour(), Duration::from_secs(5));
+    runner.start(plan(9, 100.0, None)).await.unwrap();
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        runner.user_counts_by_type(),
+        [("Steady", 2), ("Heavy", 6), ("Admin", 1)]
+    );
+    runner.reshape(5, 100.0).unwrap();
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        runner.user_counts_by_type(),
+        [("Steady", 1), ("Heavy", 3), ("Admin", 1)]
+    );
+    runner.stop().await;
+}
