@@ -363,3 +363,47 @@ fn bad_input_gives_one_clear_line_and_leaves_nothing() {
     }
     assert!(sim.non_admin_users().is_empty());
 }
+
+#[test]
+fn extra_tasks_and_a_bigger_upload_run_cleanly() {
+    let sim = TestSim::start();
+    let dir = temp_dir("oc-extra");
+    let json = dir.join("r.json");
+    let out = run_bounded(
+        &mut owncloud(
+            &sim,
+            &[
+                "-u",
+                "3",
+                "-r",
+                "20",
+                "-t",
+                "4s",
+                "--wait",
+                "20ms",
+                "--upload-size",
+                "100000",
+                "--weight-propfind",
+                "1",
+                "--weight-folders",
+                "1",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        ),
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    assert_eq!(r["total"]["num_failures"], 0);
+    for (method, name) in [
+        ("PROPFIND", "/remote.php/dav/files/[user]/"),
+        ("MKCOL", "/remote.php/dav/files/[user]/[dir]"),
+        ("MOVE", "/remote.php/dav/files/[user]/[dir]"),
+        ("DELETE", "/remote.php/dav/files/[user]/[dir]"),
+        ("PUT", "/remote.php/dav/files/[user]/[file]"),
+    ] {
+        assert!(row(&r, method, name).0 > 0, "{method} {name} never ran");
+    }
+    assert!(sim.non_admin_users().is_empty());
+}

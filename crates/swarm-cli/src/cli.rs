@@ -25,6 +25,43 @@ pub(crate) enum Command {
     /// ownCloud housekeeping.
     #[command(subcommand)]
     Owncloud(OwncloudCommand),
+    /// Work with saved reports: compare two runs, or redraw one as CSV/HTML.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `swarm report ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// Side-by-side deltas of two runs' JSON reports (A is the baseline).
+    Compare(CompareArgs),
+    /// Redraw a JSON report as HTML and/or CSV files.
+    Render(RenderArgs),
+}
+
+/// `swarm report compare` options.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// The baseline run's JSON report.
+    pub(crate) baseline: PathBuf,
+    /// The run to compare against it.
+    pub(crate) candidate: PathBuf,
+}
+
+/// `swarm report render` options.
+#[derive(Debug, Args)]
+pub(crate) struct RenderArgs {
+    /// A JSON report written by `swarm run --json`.
+    pub(crate) report: PathBuf,
+    /// Write the HTML report here.
+    #[arg(long)]
+    pub(crate) html: Option<PathBuf>,
+    /// Write Locust-compatible CSV files with this prefix.
+    #[arg(long)]
+    pub(crate) csv: Option<PathBuf>,
+    /// Also write every entry's history to the history CSV.
+    #[arg(long)]
+    pub(crate) csv_full_history: bool,
 }
 
 /// `swarm owncloud ...`
@@ -70,10 +107,10 @@ pub(crate) struct RunArgs {
     /// The scenario to run (see `swarm list`).
     pub(crate) scenario: String,
     /// Peak number of concurrent users.
-    #[arg(short = 'u', long, env = "SWARM_USERS", default_value_t = 1)]
+    #[arg(short = 'u', long, env = "SWARM_USERS", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_users)]
     pub(crate) users: usize,
     /// Users started per second.
-    #[arg(short = 'r', long, env = "SWARM_SPAWN_RATE", default_value_t = 1.0, value_parser = parse_rate)]
+    #[arg(short = 'r', long, env = "SWARM_SPAWN_RATE", default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_rate)]
     pub(crate) spawn_rate: f64,
     /// Stop after this long, e.g. 30s, 5m, 1h30m.
     #[arg(short = 't', long, env = "SWARM_RUN_TIME", value_parser = parse_duration)]
@@ -93,6 +130,14 @@ pub(crate) struct RunArgs {
     /// Web UI port.
     #[arg(long, env = "SWARM_WEB_PORT", default_value_t = 8089)]
     pub(crate) web_port: u16,
+    /// Basic auth for the web UI and its API, as user:password.
+    #[arg(
+        long,
+        env = "SWARM_WEB_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASSWORD"
+    )]
+    pub(crate) web_auth: Option<String>,
     /// How long every user's on_stop may take when the test stops.
     #[arg(long, env = "SWARM_STOP_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub(crate) stop_timeout: Duration,
@@ -129,9 +174,30 @@ pub(crate) struct RunArgs {
     /// Print only the final summary, not the periodic tables.
     #[arg(long, env = "SWARM_ONLY_SUMMARY")]
     pub(crate) only_summary: bool,
-    /// Seconds between console tables.
+    /// Time between console tables.
     #[arg(long, env = "SWARM_PRINT_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub(crate) print_interval: Duration,
+    /// Pass/fail check for CI, repeatable: 'p95 < 500ms', 'GET /x: p99 < 1s',
+    /// 'fail_ratio < 1%', 'rps > 100'. Any failing check makes the exit code 1.
+    #[arg(long = "threshold", env = "SWARM_THRESHOLD", value_name = "CHECK", value_delimiter = ';', value_parser = crate::threshold::parse_threshold)]
+    pub(crate) thresholds: Vec<crate::threshold::Threshold>,
+    /// Read defaults from this TOML file (default: ./swarm.toml when present).
+    #[arg(long, env = "SWARM_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Print every option's effective value and where it came from, then exit.
+    #[arg(long)]
+    pub(crate) print_config: bool,
+    /// Warn when swarm's own CPU use stays above this share of its threads (percent).
+    #[arg(
+        long,
+        env = "SWARM_CPU_WARN_PERCENT",
+        default_value_t = 90.0,
+        hide = true
+    )]
+    pub(crate) cpu_warn_percent: f64,
+    /// How often swarm samples its own CPU use.
+    #[arg(long, env = "SWARM_CPU_SAMPLE_INTERVAL", default_value = "2s", value_parser = parse_duration, hide = true)]
+    pub(crate) cpu_sample_interval: Duration,
     #[command(flatten)]
     pub(crate) admin: AdminArgs,
     #[command(flatten)]
@@ -162,6 +228,16 @@ pub(crate) struct OwncloudArgs {
     /// Wait between a user's tasks.
     #[arg(long, env = "SWARM_WAIT", default_value = "1s", value_parser = parse_duration)]
     pub(crate) wait: Duration,
+    /// Reproduce the seed's bug: send the admin DELETE through the user's own cookie jar
+    /// (ownCloud then answers 401 and the accounts stay; `swarm owncloud cleanup` removes them).
+    #[arg(long, env = "SWARM_ADMIN_ON_USER_SESSION")]
+    pub(crate) admin_on_user_session: bool,
+}
+
+fn parse_users(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("`{s}` is not a user count: give a whole number, 0 or more"))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

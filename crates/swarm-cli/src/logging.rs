@@ -89,7 +89,11 @@ pub(crate) fn init(level: Level, logfile: Option<&Path>) -> Result<()> {
     let filter = || EnvFilter::new(format!("warn,swarm={level},ocs_dav={level}"));
     let stderr = tracing_subscriber::fmt::layer()
         .event_format(LocustFormat { host: hostname() })
-        .with_writer(std::io::stderr)
+        .with_writer(|| {
+            // A progress bar on the terminal must not share a line with a log line.
+            crate::live::before_log();
+            std::io::stderr()
+        })
         .with_filter(filter());
     let file = match logfile {
         Some(path) => {

@@ -4,23 +4,40 @@
 //! 2 bad usage.
 
 mod cli;
+mod config;
+mod cpu;
 mod duration;
 mod error;
+mod live;
 mod logging;
+mod parse;
 mod report;
+mod report_cmd;
 mod run;
 mod scenarios;
+mod secrets;
 mod signals;
+mod threshold;
+mod web;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use error::Usage;
+use parse::{Parsed, Stop};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e)
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match parse::parse(&argv, std::env::var_os("SWARM_CONFIG")) {
+        Ok(Parsed::Cli(cli)) => cli,
+        Ok(Parsed::PrintConfig(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Stop::Usage(Usage(message))) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+        Err(Stop::Clap(e))
             if matches!(
                 e.kind(),
                 ErrorKind::DisplayHelp
@@ -37,14 +54,9 @@ fn main() -> ExitCode {
                 },
             );
         }
-        Err(e) => {
+        Err(Stop::Clap(e)) => {
             // clap's first line names the problem; the fix is `--help` or the hint we add.
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid usage")
-                .trim_start_matches("error: ");
+            let first = config::first_line(&e.render().to_string());
             eprintln!("error: {first} (see `swarm --help`)");
             return ExitCode::from(2);
         }
@@ -58,6 +70,7 @@ fn main() -> ExitCode {
         cli::Command::Owncloud(cli::OwncloudCommand::Cleanup(args)) => {
             scenarios::owncloud::cleanup_main(args)
         }
+        cli::Command::Report(cmd) => report_cmd::main(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -1,16 +1,21 @@
 //! `swarm run`: prepare the scenario, start the runner, show the console, handle signals,
-//! write the reports, and choose the exit code.
+//! write the reports, judge the thresholds, and choose the exit code.
 
 use crate::cli::RunArgs;
 use crate::error::Usage;
-use crate::report::{ReportInput, RunMeta};
+use crate::live::Live;
+use crate::report::{ReportInput, RunMeta, Targets};
 use crate::scenarios::{self, ScenarioDef};
 use crate::signals::StopSignals;
+use crate::threshold;
 use anyhow::{Context, Result};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use swarm_core::console::{render_exceptions_table, render_failures_table, render_stats_table};
-use swarm_core::metrics::{Metrics, StatsSnapshot};
+use swarm_core::metrics::Metrics;
 use swarm_core::{Runner, RunnerConfig, RunnerError, TestPlan};
+
+/// How often the ramp-up progress is refreshed.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// Entry point of `swarm run`: returns the process exit code.
 pub(crate) fn main(args: RunArgs) -> Result<i32> {
@@ -22,8 +27,13 @@ pub(crate) fn main(args: RunArgs) -> Result<i32> {
         )
         .into());
     }
+    if args.print_interval.is_zero() {
+        return Err(
+            Usage("--print-interval 0 would print without pause: give e.g. 2s".into()).into(),
+        );
+    }
     if !args.headless {
-        return Err(Usage("the web UI is not available yet: add --headless".into()).into());
+        return crate::web::main(def, args);
     }
     crate::logging::init(args.loglevel, args.logfile.as_deref())?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -54,17 +64,13 @@ pub(crate) fn build_runner(def: &ScenarioDef, args: &RunArgs) -> Result<Runner> 
     Ok(Runner::with_metrics(prepared.scenario, config, metrics))
 }
 
-fn print_tables(stats: &StatsSnapshot, users: usize) {
-    println!("{}", render_stats_table(stats));
-    let failures = render_failures_table(stats);
-    if !failures.is_empty() {
-        println!("{failures}");
-    }
-    let exceptions = render_exceptions_table(stats);
-    if !exceptions.is_empty() {
-        println!("{exceptions}");
-    }
-    println!("Users: {users}");
+/// State shared by the headless loop and `finish`.
+struct Session<'a> {
+    runner: Runner,
+    def: &'a ScenarioDef,
+    args: &'a RunArgs,
+    live: Live,
+    warnings: Arc<Mutex<Vec<String>>>,
 }
 
 async fn headless(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
@@ -77,61 +83,102 @@ async fn headless(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
         run_time: args.run_time,
         host: args.host.clone(),
     };
+    let warnings = Arc::new(Mutex::new(Vec::new()));
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let watcher = tokio::spawn(crate::cpu::watch(
+        threads,
+        args.cpu_warn_percent,
+        args.cpu_sample_interval.max(Duration::from_millis(100)),
+        Arc::clone(&warnings),
+    ));
     match runner.start(plan).await {
         Ok(()) => {}
         Err(RunnerError::TestStartFailed(message)) => anyhow::bail!("{message}"),
         Err(e) => return Err(Usage(e.to_string()).into()),
     }
+    let mut session = Session {
+        runner,
+        def,
+        args: &args,
+        live: Live::new(args.users, args.only_summary),
+        warnings,
+    };
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + args.print_interval,
         args.print_interval,
     );
+    let mut progress = tokio::time::interval(PROGRESS_EVERY);
     let mut interrupted = false;
+    let r = session.runner.clone();
+    let stopped = r.wait_stopped();
+    tokio::pin!(stopped);
     loop {
         tokio::select! {
-            () = runner.wait_stopped() => break,
+            () = &mut stopped => break,
             name = signals.recv() => {
                 if interrupted {
                     tracing::warn!(target: "swarm.main", "Second {name}: exiting now; users still stopping may leave data behind");
-                    finish(&runner, def, &args, true)?;
+                    watcher.abort();
+                    session.finish(true)?;
                     return Ok(1);
                 }
                 interrupted = true;
                 tracing::info!(target: "swarm.main", "Got {name}: stopping every user (again to exit at once)");
-                let r = runner.clone();
+                let r = session.runner.clone();
                 tokio::spawn(async move { r.stop().await });
             }
-            _ = ticker.tick() => if !args.only_summary {
-                print_tables(&runner.snapshot(), runner.user_count());
+            _ = progress.tick() => {
+                session.live.progress(session.runner.state(), session.runner.user_count());
+            }
+            _ = ticker.tick() => {
+                session.live.table(&session.runner.snapshot(), session.runner.user_count());
             }
         }
     }
-    runner.quit().await;
-    finish(&runner, def, &args, false)
+    session.runner.quit().await;
+    watcher.abort();
+    session.finish(false)
 }
 
-/// Prints the final tables, writes the reports, and picks the exit code.
-fn finish(runner: &Runner, def: &ScenarioDef, args: &RunArgs, forced: bool) -> Result<i32> {
-    let stats = runner.snapshot();
-    print_tables(&stats, runner.user_count());
-    let meta = RunMeta {
-        scenario: def.name.to_owned(),
-        host: args.host.clone(),
-        run_id: runner.run_id().to_owned(),
-        user_count: args.users,
-        warnings: Vec::new(),
-    };
-    let input = ReportInput {
-        meta: &meta,
-        stats: &stats,
-    };
-    if let Some(path) = &args.json {
-        crate::report::json::write(&input, path)?;
-        tracing::info!(target: "swarm.main", "Wrote the JSON report to {}", path.display());
+impl Session<'_> {
+    /// Prints the final tables and thresholds, writes the reports, and picks the exit code.
+    fn finish(&mut self, forced: bool) -> Result<i32> {
+        let stats = self.runner.snapshot();
+        self.live.summary(&stats, self.runner.user_count());
+        let outcomes = threshold::evaluate(&self.args.thresholds, &stats);
+        print!("{}", threshold::render(&outcomes));
+        let meta = RunMeta {
+            scenario: self.def.name.to_owned(),
+            host: self.args.host.as_deref().map(crate::secrets::redact_url),
+            run_id: self.runner.run_id().to_owned(),
+            user_count: self.args.users,
+            warnings: self
+                .warnings
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            thresholds: outcomes.clone(),
+        };
+        Targets {
+            json: self.args.json.as_deref(),
+            csv: self.args.csv.as_deref(),
+            csv_full_history: self.args.csv_full_history,
+            html: self.args.html.as_deref(),
+        }
+        .write(&ReportInput {
+            meta: &meta,
+            stats: &stats,
+        })?;
+        if forced || outcomes.iter().any(|o| !o.passed) {
+            return Ok(1);
+        }
+        let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
+        Ok(if failed {
+            self.args.exit_code_on_error
+        } else {
+            0
+        })
     }
-    let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
-    if forced {
-        return Ok(1);
-    }
-    Ok(if failed { args.exit_code_on_error } else { 0 })
 }

@@ -71,6 +71,7 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<Value> {
         "duration": s.duration_secs(),
         "user_count": input.meta.user_count,
         "warnings": input.meta.warnings,
+        "thresholds": input.meta.thresholds,
         "total_rps": s.total_rps(),
         "fail_ratio": s.total.fail_ratio(),
         "stats": stats,

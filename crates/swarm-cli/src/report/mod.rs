@@ -1,15 +1,22 @@
-//! Reports written at the end of a run (and on demand): JSON, CSV, HTML.
+//! Reports written at the end of a run (and on demand from a saved JSON report): JSON, CSV
+//! and HTML, plus `swarm report compare`.
 
+pub(crate) mod charts;
+pub(crate) mod compare;
+pub(crate) mod csv;
+pub(crate) mod html;
 pub(crate) mod json;
+pub(crate) mod load;
 
+use crate::threshold::Outcome;
 use swarm_core::metrics::StatsSnapshot;
 
 /// What a report needs besides the stats.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct RunMeta {
     /// The scenario's name.
     pub(crate) scenario: String,
-    /// The target host.
+    /// The target host (any password in it already redacted).
     pub(crate) host: Option<String>,
     /// The run id.
     pub(crate) run_id: String,
@@ -17,10 +24,125 @@ pub(crate) struct RunMeta {
     pub(crate) user_count: usize,
     /// Warnings the reader must see (e.g. the generator was CPU-bound).
     pub(crate) warnings: Vec<String>,
+    /// The `--threshold` checks and their verdicts.
+    pub(crate) thresholds: Vec<Outcome>,
 }
 
 /// Everything a report is drawn from.
 pub(crate) struct ReportInput<'a> {
+    /// About the run.
     pub(crate) meta: &'a RunMeta,
+    /// Its final stats.
     pub(crate) stats: &'a StatsSnapshot,
+}
+
+/// The percentile columns' names, Locust's way (`50%`, `99.9%`, `100%`).
+pub(crate) fn percentile_label(q: f64) -> String {
+    let pct = q * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{}%", pct.round())
+    } else {
+        // Locust rounds to 6 decimals, which trims float noise such as 99.90000000000001.
+        let s = format!("{pct:.6}");
+        format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// Writes every report `--json`, `--csv` and `--html` ask for.
+pub(crate) struct Targets<'a> {
+    /// `--json FILE`.
+    pub(crate) json: Option<&'a std::path::Path>,
+    /// `--csv PREFIX`.
+    pub(crate) csv: Option<&'a std::path::Path>,
+    /// `--csv-full-history`.
+    pub(crate) csv_full_history: bool,
+    /// `--html FILE`.
+    pub(crate) html: Option<&'a std::path::Path>,
+}
+
+impl Targets<'_> {
+    /// Writes each requested report, logging where it went.
+    pub(crate) fn write(&self, input: &ReportInput<'_>) -> anyhow::Result<()> {
+        if let Some(path) = self.json {
+            json::write(input, path)?;
+            tracing::info!(target: "swarm.report", "Wrote the JSON report to {}", path.display());
+        }
+        if let Some(prefix) = self.csv {
+            let files = csv::write(input, prefix, self.csv_full_history)?;
+            tracing::info!(target: "swarm.report", "Wrote the CSV reports {}", files.join(", "));
+        }
+        if let Some(path) = self.html {
+            html::write(input, path)?;
+            tracing::info!(target: "swarm.report", "Wrote the HTML report to {}", path.display());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A small, fixed set of stats for report tests.
+
+    use super::RunMeta;
+    use std::time::Duration;
+    use swarm_core::metrics::{Event, Metrics, Outcome, StatsSnapshot};
+
+    /// Stats with two rows, a failure, an exception and a few history samples.
+    pub(crate) fn stats() -> StatsSnapshot {
+        let metrics = Metrics::default();
+        let rec = metrics.recorder();
+        for round in 0..3u64 {
+            for (kind, name, us, ok) in [
+                ("GET", "/a", 800 + round * 100, true),
+                ("GET", "/a", 12_000, true),
+                ("PUT", "/b, \"quoted\"", 250_000, false),
+            ] {
+                rec.record(&Event {
+                    kind,
+                    name,
+                    response_time: Duration::from_micros(us),
+                    time_to_first_byte: Some(Duration::from_micros(us / 2)),
+                    bytes: 100,
+                    outcome: if ok {
+                        Outcome::Success
+                    } else {
+                        Outcome::Failure("HTTP 500")
+                    },
+                });
+            }
+            metrics.tick(3);
+        }
+        rec.record_exception("boom, <b>bold</b>", "task U::t");
+        metrics.snapshot()
+    }
+
+    /// A run's description.
+    pub(crate) fn meta() -> RunMeta {
+        RunMeta {
+            scenario: "get".into(),
+            host: Some("http://127.0.0.1:1".into()),
+            run_id: "abc123".into(),
+            user_count: 3,
+            warnings: vec!["swarm was CPU-bound".into()],
+            thresholds: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile_label;
+    use swarm_core::metrics::REPORT_PERCENTILES;
+
+    #[test]
+    fn percentile_labels_match_locust() {
+        let labels: Vec<String> = REPORT_PERCENTILES
+            .iter()
+            .map(|&q| percentile_label(q))
+            .collect();
+        assert_eq!(
+            labels.join(","),
+            "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+        );
+    }
 }

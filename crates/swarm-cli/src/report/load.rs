@@ -1,0 +1,215 @@
+//! Reads a saved JSON report back into stats, so reports can be redrawn and runs compared.
+
+use super::RunMeta;
+use super::json::SCHEMA;
+use crate::threshold::Outcome;
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+use serde_json::Value;
+use std::path::Path;
+use swarm_core::metrics::{EntryStats, ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+
+/// Why a report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// The file cannot be read.
+    #[error("cannot read the report {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// The OS's reason.
+        reason: String,
+    },
+    /// Not a swarm JSON report of a known schema.
+    #[error(
+        "{path} is not a swarm JSON report ({reason}): give a file written by `swarm run --json`"
+    )]
+    NotAReport {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// A report as read back.
+pub(crate) struct Loaded {
+    /// About the run.
+    pub(crate) meta: RunMeta,
+    /// Its stats, histograms included.
+    pub(crate) stats: StatsSnapshot,
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(0.0)
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+fn s(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_owned()
+}
+
+fn us(v: &Value, key: &str) -> u64 {
+    (f(v, key) * 1000.0).round() as u64
+}
+
+fn histogram(v: &Value, key: &str) -> Result<Histogram<u64>, String> {
+    let text = v[key]
+        .as_str()
+        .ok_or_else(|| format!("`{key}` is missing"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("`{key}` is not base64: {e}"))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| format!("`{key}` is not an HdrHistogram: {e:?}"))
+}
+
+fn entry(v: &Value) -> Result<EntryStats, String> {
+    Ok(EntryStats {
+        kind: s(v, "method"),
+        name: s(v, "name"),
+        num_requests: u(v, "num_requests"),
+        num_failures: u(v, "num_failures"),
+        total_response_time_us: us(v, "total_response_time"),
+        total_bytes: u(v, "total_content_length"),
+        min_response_time_us: us(v, "min_response_time"),
+        max_response_time_us: us(v, "max_response_time"),
+        current_rps: f(v, "current_rps"),
+        current_fail_per_sec: f(v, "current_fail_per_sec"),
+        response_times: histogram(v, "histogram_us")?,
+        ttfb: histogram(v, "ttfb_histogram_us")?,
+    })
+}
+
+fn history_row(v: &Value) -> HistoryRow {
+    HistoryRow {
+        timestamp: u(v, "timestamp"),
+        user_count: u(v, "user_count") as usize,
+        kind: s(v, "kind"),
+        name: s(v, "name"),
+        current_rps: f(v, "current_rps"),
+        current_fail_per_sec: f(v, "current_fail_per_sec"),
+        window_percentiles_us: v["window_percentiles_us"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
+        total_requests: u(v, "total_requests"),
+        total_failures: u(v, "total_failures"),
+        total_median_us: u(v, "total_median_us"),
+        total_avg_us: f(v, "total_avg_us"),
+        total_min_us: u(v, "total_min_us"),
+        total_max_us: u(v, "total_max_us"),
+        total_avg_bytes: f(v, "total_avg_bytes"),
+    }
+}
+
+fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v[key].as_array().into_iter().flatten()
+}
+
+/// Rebuilds a report from its JSON value.
+pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
+    match v["schema"].as_str() {
+        Some(SCHEMA) => {}
+        Some(other) => return Err(format!("schema `{other}`, this swarm reads `{SCHEMA}`")),
+        None => return Err("no `schema` field".into()),
+    }
+    let entries = list(v, "stats").map(entry).collect::<Result<Vec<_>, _>>()?;
+    let stats = StatsSnapshot {
+        start_time: f(v, "start_time"),
+        taken_at: f(v, "end_time"),
+        entries,
+        total: entry(&v["total"])?,
+        failures: list(v, "failures")
+            .map(|x| FailureStats {
+                kind: s(x, "method"),
+                name: s(x, "name"),
+                error: s(x, "error"),
+                occurrences: u(x, "occurrences"),
+            })
+            .collect(),
+        exceptions: list(v, "exceptions")
+            .map(|x| ExceptionStats {
+                message: s(x, "msg"),
+                context: s(x, "context"),
+                count: u(x, "count"),
+            })
+            .collect(),
+        history: list(v, "history").map(history_row).collect(),
+        window_percentiles_us: Vec::new(),
+    };
+    let meta = RunMeta {
+        scenario: s(v, "scenario"),
+        host: v["host"].as_str().map(str::to_owned),
+        run_id: s(v, "run_id"),
+        user_count: u(v, "user_count") as usize,
+        warnings: list(v, "warnings")
+            .filter_map(|w| w.as_str().map(str::to_owned))
+            .collect(),
+        thresholds: list(v, "thresholds")
+            .map(|t| Outcome {
+                threshold: s(t, "threshold"),
+                passed: t["passed"].as_bool().unwrap_or(false),
+                actual: s(t, "actual"),
+            })
+            .collect(),
+    };
+    Ok(Loaded { meta, stats })
+}
+
+/// Reads the JSON value of a report file, checking its schema.
+pub(crate) fn read_value(path: &Path) -> Result<Value, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Unreadable {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| LoadError::NotAReport {
+        path: shown.clone(),
+        reason: format!("not JSON: {e}"),
+    })?;
+    if value["schema"].as_str() != Some(SCHEMA) {
+        return Err(LoadError::NotAReport {
+            path: shown,
+            reason: format!("its `schema` is not `{SCHEMA}`"),
+        });
+    }
+    Ok(value)
+}
+
+/// Reads a report file back into stats.
+pub(crate) fn read(path: &Path) -> Result<Loaded, LoadError> {
+    let value = read_value(path)?;
+    from_value(&value).map_err(|reason| LoadError::NotAReport {
+        path: path.display().to_string(),
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{ReportInput, fixture, json};
+
+    #[test]
+    fn a_report_reads_back_to_the_same_numbers() {
+        let (meta, stats) = (fixture::meta(), fixture::stats());
+        let value = json::render(&ReportInput {
+            meta: &meta,
+            stats: &stats,
+        })
+        .expect("rendered");
+        let loaded = from_value(&value).expect("loaded");
+        let again = json::render(&ReportInput {
+            meta: &loaded.meta,
+            stats: &loaded.stats,
+        })
+        .expect("rendered again");
+        assert_eq!(value, again);
+    }
+}

@@ -1,0 +1,196 @@
+//! Every bad input gives exit code 2 and one line naming the problem and the fix.
+
+use super::text;
+use std::time::Duration;
+use swarm_tests::{run_bounded, swarm, temp_dir};
+
+/// (arguments, environment, config file text, the one line expected on stderr).
+type Case = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    Option<&'static str>,
+    &'static str,
+);
+
+const CASES: &[Case] = &[
+    (
+        &["run", "nope", "--headless"],
+        &[],
+        None,
+        "error: unknown scenario `nope`: choose one of get, owncloud (see `swarm list`)",
+    ),
+    (
+        &["run", "get", "-u", "-5"],
+        &[],
+        None,
+        "error: invalid value '-5' for '--users <USERS>': `-5` is not a user count: give a whole number, 0 or more (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "-t", "10parsecs"],
+        &[],
+        None,
+        "error: invalid value '10parsecs' for '--run-time <RUN_TIME>': `10parsecs` is not a duration: write e.g. 30s, 5m, 1h30m or 250ms (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "--host", "notaurl"],
+        &[],
+        None,
+        "error: invalid value 'notaurl' for '--host <HOST>': `notaurl` is not a URL (relative URL without a base): give e.g. http://127.0.0.1:8080 (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "--host", "http://"],
+        &[],
+        None,
+        "error: invalid value 'http://' for '--host <HOST>': `http://` is not a URL (empty host): give e.g. http://127.0.0.1:8080 (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "-r", "0"],
+        &[],
+        None,
+        "error: invalid value '0' for '--spawn-rate <SPAWN_RATE>': `0` is not a rate: give users per second above 0, e.g. 2 or 0.5 (see `swarm --help`)",
+    ),
+    (
+        &["run", "get"],
+        &[("SWARM_USERS", "lots")],
+        None,
+        "error: invalid value 'lots' for '--users <USERS>': `lots` is not a user count: give a whole number, 0 or more (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "--threshold", "p95 < 500"],
+        &[],
+        None,
+        "error: invalid value 'p95 < 500' for '--threshold <CHECK>': bad threshold `p95 < 500`: `500` needs a time unit: write e.g. 500ms, 500s or 500us; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100' (see `swarm --help`)",
+    ),
+    (
+        &["run", "get", "--threshold", "latency < 1s"],
+        &[],
+        None,
+        "error: invalid value 'latency < 1s' for '--threshold <CHECK>': bad threshold `latency < 1s`: unknown metric `latency`: use avg, min, max, p50..p99.9, rps, fail_ratio, requests or failures; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100' (see `swarm --help`)",
+    ),
+    (
+        &[
+            "run",
+            "get",
+            "--headless",
+            "--host",
+            "http://127.0.0.1:9",
+            "--threads",
+            "0",
+        ],
+        &[],
+        None,
+        "error: --threads 0 cannot run anything: give 1 or more, or leave it out for every core",
+    ),
+    (
+        &["run", "get", "--bogus"],
+        &[],
+        None,
+        "error: unexpected argument '--bogus' found (see `swarm --help`)",
+    ),
+    (
+        &["run", "get"],
+        &[],
+        Some("userz = 3\n"),
+        "error: swarm.toml: unknown key `userz`: keys are `swarm run` long option names, e.g. users, spawn-rate, run-time (see `swarm run --help`)",
+    ),
+    (
+        &["run", "get"],
+        &[],
+        Some("users = \"ten\"\n"),
+        "error: swarm.toml: `users`: `ten` is invalid: `ten` is not a user count: give a whole number, 0 or more",
+    ),
+    (
+        &["run", "get"],
+        &[],
+        Some("headless = 1\n"),
+        "error: swarm.toml: `headless`: expected true or false, found an integer (write `headless = true`)",
+    ),
+    (
+        &["run", "get"],
+        &[],
+        Some("users = 3\nrun-time = 5m\n"),
+        "error: swarm.toml:2: string values must be quoted, expected literal string (fix the TOML syntax)",
+    ),
+    (
+        &["run", "get", "--config", "missing.toml"],
+        &[],
+        None,
+        "error: cannot read the config file missing.toml: No such file or directory (os error 2) (fix the path given to --config)",
+    ),
+    (
+        &["report", "compare", "missing-a.json", "missing-b.json"],
+        &[],
+        None,
+        "error: cannot read the report missing-a.json: No such file or directory (os error 2)",
+    ),
+];
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let dir = temp_dir("usage");
+    let mut failures = Vec::new();
+    for (i, (args, env, file, want)) in CASES.iter().enumerate() {
+        let case_dir = dir.join(i.to_string());
+        std::fs::create_dir_all(&case_dir).unwrap();
+        if let Some(text) = file {
+            std::fs::write(case_dir.join("swarm.toml"), text).unwrap();
+        }
+        let mut cmd = swarm();
+        cmd.args(*args).current_dir(&case_dir);
+        for (k, v) in *env {
+            cmd.env(k, v);
+        }
+        let out = run_bounded(&mut cmd, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2) || stderr.trim_end() != *want || stderr.lines().count() != 1
+        {
+            failures.push(format!(
+                "{args:?} {env:?} {file:?}\n  want: {want}\n  {}",
+                text(&out)
+            ));
+        }
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{stderr}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn help_and_version_read_well() {
+    let out = run_bounded(swarm().arg("--version"), Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("swarm "));
+    let out = run_bounded(swarm().args(["run", "--help"]), Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--users",
+        "--spawn-rate",
+        "--run-time",
+        "--host",
+        "--headless",
+        "--web-host",
+        "--web-port",
+        "--stop-timeout",
+        "--reset-stats",
+        "--csv",
+        "--csv-full-history",
+        "--html",
+        "--json",
+        "--loglevel",
+        "--logfile",
+        "--seed",
+        "--exit-code-on-error",
+        "--threshold",
+        "--config",
+        "--print-config",
+        "[env: SWARM_USERS=]",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+    let out = run_bounded(swarm().arg("list"), Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("get"));
+}
