@@ -1,0 +1,237 @@
+//! The `/swarm` form (Locust's fields: `user_count`, `spawn_rate`, `host`, `run_time`,
+//! `user_classes`), sent URL-encoded as Locust's clients do, or as a JSON object.
+
+use super::state::StartRequest;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why a `/swarm` request was refused; the text is shown to the user as it is.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum FormError {
+    /// `user_count` is absent.
+    #[error("user_count is missing: give the number of users, e.g. user_count=10")]
+    MissingUsers,
+    /// `user_count` is not a whole number.
+    #[error("user_count `{0}` is not a user count: give a whole number, 0 or more")]
+    BadUsers(String),
+    /// `spawn_rate` is not a positive number.
+    #[error("spawn_rate `{0}` is not a rate: give users per second above 0, e.g. 2 or 0.5")]
+    BadRate(String),
+    /// `host` is not an http(s) URL.
+    #[error("host: {0}")]
+    BadHost(String),
+    /// `run_time` is not a duration.
+    #[error("run_time: {0}")]
+    BadRunTime(String),
+    /// The body is neither a form nor a JSON object.
+    #[error("send the fields as application/x-www-form-urlencoded or as a JSON object")]
+    BadBody,
+}
+
+/// Field name and value pairs from a URL-encoded body.
+pub(crate) fn from_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Field name and value pairs from a JSON object (numbers and strings alike).
+pub(crate) fn from_json(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+        return Err(FormError::BadBody);
+    };
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k, s)),
+            Value::Number(n) => Some((k, n.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The start (or reshape) the fields ask for; absent optional fields take the flags' values
+/// from `defaults`. Unknown fields are ignored, as Locust does.
+pub(crate) fn parse(
+    fields: &[(String, String)],
+    defaults: &StartRequest,
+) -> Result<StartRequest, FormError> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+    };
+    let users = match get("user_count") {
+        None | Some("") => return Err(FormError::MissingUsers),
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| FormError::BadUsers(v.to_owned()))?,
+    };
+    let spawn_rate = match get("spawn_rate") {
+        None | Some("") => defaults.spawn_rate,
+        Some(v) => match v.parse::<f64>() {
+            Ok(r) if r.is_finite() && r > 0.0 => r,
+            _ => return Err(FormError::BadRate(v.to_owned())),
+        },
+    };
+    // The page shows `--host` with any password as `***`; sent back unchanged, it means
+    // `--host` itself.
+    let shown_default = defaults.host.as_deref().map(crate::secrets::redact_url);
+    let host = match get("host") {
+        None | Some("") => defaults.host.clone(),
+        Some(v) if shown_default.as_deref() == Some(v.trim_end_matches('/')) => {
+            defaults.host.clone()
+        }
+        Some(v) => Some(crate::cli::parse_host(v).map_err(FormError::BadHost)?),
+    };
+    let run_time = match get("run_time") {
+        None | Some("") => None,
+        Some(v) => match crate::duration::parse_duration(v) {
+            Ok(d) if d > Duration::ZERO => Some(d),
+            Ok(_) => {
+                return Err(FormError::BadRunTime(
+                    "0 would stop at once: give e.g. 30s, 5m, or leave it empty".into(),
+                ));
+            }
+            Err(e) => return Err(FormError::BadRunTime(e)),
+        },
+    };
+    Ok(StartRequest {
+        users,
+        spawn_rate,
+        host,
+        run_time,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> StartRequest {
+        StartRequest {
+            users: 1,
+            spawn_rate: 3.0,
+            host: Some("http://127.0.0.1:1".into()),
+            run_time: None,
+        }
+    }
+
+    fn fields(body: &str) -> Vec<(String, String)> {
+        from_urlencoded(body.as_bytes())
+    }
+
+    #[test]
+    fn good_forms() {
+        let cases: [(&str, StartRequest); 5] = [
+            (
+                "user_count=5&spawn_rate=2",
+                StartRequest {
+                    users: 5,
+                    spawn_rate: 2.0,
+                    ..defaults()
+                },
+            ),
+            (
+                "user_count=0",
+                StartRequest {
+                    users: 0,
+                    ..defaults()
+                },
+            ),
+            (
+                "user_count=%2010%20&spawn_rate=0.5&host=http%3A%2F%2Fexample.test%3A8080%2F",
+                StartRequest {
+                    users: 10,
+                    spawn_rate: 0.5,
+                    host: Some("http://example.test:8080".into()),
+                    run_time: None,
+                },
+            ),
+            (
+                "user_count=2&host=&run_time=1m30s&user_classes=OwnCloudUser&extra=1",
+                StartRequest {
+                    users: 2,
+                    run_time: Some(Duration::from_secs(90)),
+                    ..defaults()
+                },
+            ),
+            (
+                "user_count=2&run_time=20",
+                StartRequest {
+                    users: 2,
+                    run_time: Some(Duration::from_secs(20)),
+                    ..defaults()
+                },
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(parse(&fields(body), &defaults()), Ok(want), "{body}");
+        }
+    }
+
+    #[test]
+    fn bad_forms_name_the_field() {
+        let cases = [
+            ("", "user_count is missing"),
+            ("spawn_rate=1", "user_count is missing"),
+            ("user_count=-1", "user_count `-1`"),
+            ("user_count=ten", "user_count `ten`"),
+            ("user_count=1.5", "user_count `1.5`"),
+            ("user_count=1&spawn_rate=0", "spawn_rate `0`"),
+            ("user_count=1&spawn_rate=-2", "spawn_rate `-2`"),
+            ("user_count=1&spawn_rate=NaN", "spawn_rate `NaN`"),
+            ("user_count=1&spawn_rate=inf", "spawn_rate `inf`"),
+            (
+                "user_count=1&host=ftp%3A%2F%2Fx",
+                "host: `ftp://x` is not an http(s) URL",
+            ),
+            (
+                "user_count=1&host=nonsense",
+                "host: `nonsense` is not a URL",
+            ),
+            (
+                "user_count=1&run_time=soon",
+                "run_time: `soon` is not a duration",
+            ),
+            ("user_count=1&run_time=0", "run_time: 0 would stop at once"),
+        ];
+        for (body, want) in cases {
+            let got = parse(&fields(body), &defaults()).map_err(|e| e.to_string());
+            assert!(
+                got.as_ref().is_err_and(|m| m.starts_with(want)),
+                "{body}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_redacted_default_host_means_the_default() {
+        let defaults = StartRequest {
+            host: Some("http://admin:s3cret@127.0.0.1:1".into()),
+            ..defaults()
+        };
+        let got = parse(
+            &fields("user_count=1&host=http%3A%2F%2Fadmin%3A***%40127.0.0.1%3A1"),
+            &defaults,
+        );
+        assert_eq!(got.map(|r| r.host), Ok(defaults.host.clone()));
+    }
+
+    #[test]
+    fn json_bodies() {
+        let ok = from_json(br#"{"user_count": 3, "spawn_rate": "1.5", "tags": [1]}"#);
+        let req = ok.map(|f| parse(&f, &defaults()));
+        assert_eq!(
+            req,
+            Ok(Ok(StartRequest {
+                users: 3,
+                spawn_rate: 1.5,
+                ..defaults()
+            }))
+        );
+        for bad in [&b"[1]"[..], b"not json", b"\"x\""] {
+            assert_eq!(from_json(bad), Err(FormError::BadBody));
+        }
+    }
+}

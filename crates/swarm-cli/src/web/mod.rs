@@ -1,0 +1,199 @@
+//! The web UI: `swarm run` without `--headless` serves a Locust-like page and Locust's HTTP
+//! API on the run's own tokio runtime, and waits for a start (or starts at once with
+//! `--autostart`). Ctrl-C or SIGTERM stops the test, writes the reports and exits.
+
+mod api;
+mod assets;
+mod downloads;
+mod form;
+mod guard;
+mod locust;
+mod state;
+
+use crate::cli::RunArgs;
+use crate::error::Usage;
+use crate::report::RunMeta;
+use crate::scenarios::ScenarioDef;
+use crate::signals::StopSignals;
+use anyhow::{Context, Result};
+use guard::{Credentials, Guard};
+use state::{AppState, Outcome, StartRequest};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long open browser connections may delay the exit once the test has stopped.
+const SERVER_DRAIN: Duration = Duration::from_secs(2);
+
+/// Entry point of `swarm run` with the web UI: returns the process exit code.
+pub(crate) fn main(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
+    let credentials = args
+        .web_auth
+        .as_deref()
+        .map(Credentials::parse)
+        .transpose()
+        .map_err(|e| Usage(e.to_string()))?;
+    crate::logging::init(args.loglevel, args.logfile.as_deref())?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n);
+    }
+    let rt = rt
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let code = rt.block_on(serve(def, args, credentials));
+    // Users that ignored cancellation must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+/// `http://ADDR` as a browser would be pointed at it.
+fn page_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// The warning for a UI that other machines can reach without `--web-auth`.
+fn exposure_warning(addr: SocketAddr, has_auth: bool) -> Option<String> {
+    (!addr.ip().is_loopback() && !has_auth).then(|| {
+        format!("The web UI listens on {addr}, reachable from other machines, without --web-auth: anyone who reaches it can start load (add --web-auth user:password)")
+    })
+}
+
+async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials>) -> Result<i32> {
+    let runner = crate::run::build_runner(def, &args)?;
+    let mut signals = StopSignals::new().context("cannot install signal handlers")?;
+    let listener = tokio::net::TcpListener::bind((args.web_host.as_str(), args.web_port))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot serve the web UI on {}:{} (choose another --web-port, or --headless)",
+                args.web_host, args.web_port
+            )
+        })?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the web UI's address")?;
+    tracing::info!(target: "swarm.main", "Starting swarm {} (run id {})", env!("CARGO_PKG_VERSION"), runner.run_id());
+    tracing::info!(target: "swarm.web", "Starting web interface at {}", page_url(addr));
+    let loopback = addr.ip().is_loopback();
+    if let Some(warning) = exposure_warning(addr, credentials.is_some()) {
+        tracing::warn!(target: "swarm.web", "{warning}");
+    }
+    let warnings = Arc::new(Mutex::new(Vec::new()));
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let watcher = tokio::spawn(crate::cpu::watch(
+        threads,
+        args.cpu_warn_percent,
+        args.cpu_sample_interval.max(Duration::from_millis(100)),
+        Arc::clone(&warnings),
+    ));
+    let app = Arc::new(AppState::new(
+        runner.clone(),
+        def.name,
+        &args,
+        Arc::clone(&warnings),
+    ));
+    let router = api::router(
+        Arc::clone(&app),
+        Guard {
+            credentials,
+            loopback_only: loopback,
+        },
+    );
+    let (quit_tx, quit_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = quit_rx.await;
+            })
+            .await
+    });
+    if args.autostart {
+        match app.swarm(StartRequest::from_args(&args)).await {
+            Ok(Outcome::Started { .. } | Outcome::Reshaped { .. }) => {}
+            Err(e) => anyhow::bail!("--autostart failed: {e}"),
+        }
+    } else {
+        tracing::info!(target: "swarm.web", "Waiting for a start from the web UI (or --autostart)");
+    }
+    let name = signals.recv().await;
+    tracing::info!(target: "swarm.main", "Got {name}: stopping every user (again to exit at once)");
+    let quitting = {
+        let runner = runner.clone();
+        tokio::spawn(async move { runner.quit().await })
+    };
+    let forced = tokio::select! {
+        _ = quitting => false,
+        name = signals.recv() => {
+            tracing::warn!(target: "swarm.main", "Second {name}: exiting now; users still stopping may leave data behind");
+            true
+        }
+    };
+    let _ = quit_tx.send(());
+    if !forced {
+        // Browsers keep connections open; they must not hold the exit for long.
+        let _ = tokio::time::timeout(SERVER_DRAIN, server).await;
+    }
+    watcher.abort();
+    finish(&app, &args, forced).await
+}
+
+/// Prints the last run's tables, writes the reports `--json`/`--csv`/`--html` ask for, and
+/// picks the exit code as a headless run would.
+async fn finish(app: &AppState, args: &RunArgs, forced: bool) -> Result<i32> {
+    let stats = app.snapshot_now().await?;
+    let ran = app.has_run();
+    if ran {
+        print!("{}", crate::live::tables(&stats, app.runner.user_count()));
+    }
+    let outcomes = crate::threshold::evaluate(&args.thresholds, &stats);
+    if ran {
+        print!("{}", crate::threshold::render(&outcomes));
+    }
+    let meta = RunMeta {
+        thresholds: outcomes.clone(),
+        ..app.run_meta()
+    };
+    crate::report::Targets {
+        json: args.json.as_deref(),
+        csv: args.csv.as_deref(),
+        csv_full_history: args.csv_full_history,
+        html: args.html.as_deref(),
+    }
+    .write(&crate::report::ReportInput {
+        meta: &meta,
+        stats: &stats,
+    })?;
+    if forced || (ran && outcomes.iter().any(|o| !o.passed)) {
+        return Ok(1);
+    }
+    let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
+    Ok(if failed { args.exit_code_on_error } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_open_non_loopback_address_warns() {
+        let cases = [
+            ("127.0.0.1:8089", false, false),
+            ("[::1]:8089", false, false),
+            ("0.0.0.0:8089", false, true),
+            ("0.0.0.0:8089", true, false),
+            ("192.0.2.7:8089", false, true),
+        ];
+        for (addr, auth, warns) in cases {
+            let addr: SocketAddr = addr.parse().expect("address");
+            assert_eq!(
+                exposure_warning(addr, auth).is_some(),
+                warns,
+                "{addr} auth={auth}"
+            );
+        }
+    }
+}
