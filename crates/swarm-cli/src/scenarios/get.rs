@@ -1,5 +1,6 @@
-//! The `get` scenario: every user GETs the `--host` URL over and over with no wait, on its
-//! own keep-alive connection. For quick checks and for `cargo xtask bench http`.
+//! The `get` scenario: every user GETs the host URL over and over with no wait, on its own
+//! keep-alive connection. For quick checks and for `cargo xtask bench http`. The URL is the
+//! test's host (`--host`, or the web UI's start form), path and query included.
 
 use super::{Prepared, ScenarioDef};
 use crate::cli::RunArgs;
@@ -7,7 +8,7 @@ use crate::error::Usage;
 use anyhow::Result;
 use swarm_core::metrics::Metrics;
 use swarm_core::{Ctx, Extensions, Scenario, TaskError, TaskResult, Tasks, User, tasks};
-use swarm_http::{Client, ClientOptions, Session};
+use swarm_http::{Client, ClientOptions, CtxExt, Session};
 
 /// The registry entry.
 pub(crate) const DEF: ScenarioDef = ScenarioDef {
@@ -17,31 +18,32 @@ pub(crate) const DEF: ScenarioDef = ScenarioDef {
     prepare,
 };
 
-/// The URL split once: the session's base (scheme://authority) and the request target.
-struct Target {
-    origin: String,
-    path: String,
+fn prepare(args: &RunArgs, metrics: &Metrics) -> Result<Prepared> {
+    // The web UI's start form may give the URL later; headless runs need it now.
+    if args.headless && args.host.is_none() {
+        return Err(Usage(
+            "the get scenario needs a URL: add --host http://127.0.0.1:8080/path".into(),
+        )
+        .into());
+    }
+    let mut extensions = Extensions::new();
+    extensions.insert(Client::new(metrics.recorder(), ClientOptions::default()));
+    Ok(Prepared {
+        scenario: Scenario::new().user::<Getter>(),
+        extensions,
+    })
 }
 
-fn prepare(args: &RunArgs, metrics: &Metrics) -> Result<Prepared> {
-    let host = args.host.as_deref().ok_or_else(|| {
-        Usage("the get scenario needs a URL: add --host http://127.0.0.1:8080/path".into())
-    })?;
-    let url = url::Url::parse(host).map_err(|e| Usage(format!("`{host}` is not a URL ({e})")))?;
-    let origin = url.origin().ascii_serialization();
+/// The URL split once per user: the session's base (scheme://authority) and the target.
+fn split(host: &str) -> Result<(String, String), TaskError> {
+    let url = url::Url::parse(host)
+        .map_err(|e| TaskError::Exception(format!("`{host}` is not a URL ({e})")))?;
     let mut path = url.path().to_owned();
     if let Some(q) = url.query() {
         path.push('?');
         path.push_str(q);
     }
-    let mut extensions = Extensions::new();
-    extensions
-        .insert(Client::new(metrics.recorder(), ClientOptions::default()))
-        .insert(Target { origin, path });
-    Ok(Prepared {
-        scenario: Scenario::new().user::<Getter>(),
-        extensions,
-    })
+    Ok((url.origin().ascii_serialization(), path))
 }
 
 /// A user that fetches one URL.
@@ -52,20 +54,10 @@ struct Getter {
 
 impl User for Getter {
     async fn on_start(ctx: &mut Ctx) -> Result<Self, TaskError> {
-        let target = ctx
-            .get::<Target>()
-            .ok_or("the get scenario was not prepared")?;
-        let client = ctx
-            .get::<Client>()
-            .ok_or("the get scenario has no HTTP client")?;
-        let session = Session::new(
-            &client.with_recorder(ctx.recorder().clone()),
-            &target.origin,
-        )?;
-        Ok(Self {
-            session,
-            path: target.path.clone(),
-        })
+        let host = ctx.host().ok_or("no URL to fetch: give a host")?;
+        let (origin, path) = split(host)?;
+        let session = Session::new(&ctx.http_client()?, &origin)?;
+        Ok(Self { session, path })
     }
 
     fn tasks(&self) -> Tasks<Self> {

@@ -15,7 +15,9 @@ use ocs_dav::dav::{Dav, Depth};
 use ocs_dav::ocs::{Ocs, OcsError};
 use std::sync::Arc;
 use swarm_core::metrics::Metrics;
-use swarm_core::{Ctx, Extensions, Scenario, TaskError, TaskResult, Tasks, TestCtx, User, Wait, tasks};
+use swarm_core::{
+    Ctx, Extensions, Scenario, TaskError, TaskResult, Tasks, TestCtx, User, Wait, tasks,
+};
 use swarm_http::{Client, ClientOptions, CtxExt, Session};
 use uuid::Uuid;
 
@@ -51,18 +53,28 @@ struct Options {
 impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the password.
-        f.debug_struct("Options").field("admin_user", &self.admin_user).finish_non_exhaustive()
+        f.debug_struct("Options")
+            .field("admin_user", &self.admin_user)
+            .finish_non_exhaustive()
     }
 }
 
 /// Reads the admin password: the file's first line, else `SWARM_ADMIN_PASSWORD`/the flag.
 pub(crate) fn admin_password(admin: &AdminArgs) -> Result<String> {
     if let Some(path) = &admin.admin_password_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Usage(format!("cannot read --admin-password-file {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Usage(format!(
+                "cannot read --admin-password-file {}: {e}",
+                path.display()
+            ))
+        })?;
         let line = text.lines().next().unwrap_or("").to_owned();
         if line.is_empty() {
-            return Err(Usage(format!("--admin-password-file {} is empty: put the password on its first line", path.display())).into());
+            return Err(Usage(format!(
+                "--admin-password-file {} is empty: put the password on its first line",
+                path.display()
+            ))
+            .into());
         }
         return Ok(line);
     }
@@ -73,19 +85,31 @@ pub(crate) fn admin_password(admin: &AdminArgs) -> Result<String> {
 }
 
 fn prepare(args: &RunArgs, metrics: &Metrics) -> Result<Prepared> {
-    if args.host.is_none() {
+    // The web UI's start form may give the host later; headless runs need it now.
+    if args.headless && args.host.is_none() {
         return Err(Usage(
             "the owncloud scenario needs --host URL of an ownCloud server (`cargo xtask run owncloud` starts a local simulator)".into(),
         )
         .into());
     }
     let o = &args.owncloud;
-    let weights = [o.weight_download, o.weight_upload, o.weight_propfind, o.weight_folders];
+    let weights = [
+        o.weight_download,
+        o.weight_upload,
+        o.weight_propfind,
+        o.weight_folders,
+    ];
     if weights.iter().all(|w| *w == 0) {
-        return Err(Usage("every task weight is 0: give at least one --weight-* above 0".into()).into());
+        return Err(
+            Usage("every task weight is 0: give at least one --weight-* above 0".into()).into(),
+        );
     }
     let upload = match o.upload_size {
-        Some(n) => Bytes::from(vec![b'x'; usize::try_from(n).context("--upload-size is too large")?]),
+        Some(n) => Bytes::from(vec![
+            b'x';
+            usize::try_from(n)
+                .context("--upload-size is too large")?
+        ]),
         None => Bytes::from_static(b"my data"),
     };
     let options = Options {
@@ -102,13 +126,16 @@ fn prepare(args: &RunArgs, metrics: &Metrics) -> Result<Prepared> {
         .insert(Client::new(metrics.recorder(), ClientOptions::default()))
         .insert(Arc::new(options));
     Ok(Prepared {
-        scenario: Scenario::new().user::<OwnCloudUser>().on_test_start(check_server),
+        scenario: Scenario::new()
+            .user::<OwnCloudUser>()
+            .on_test_start(check_server),
         extensions,
     })
 }
 
 fn options(get: Option<&Arc<Options>>) -> Result<Arc<Options>, TaskError> {
-    get.cloned().ok_or_else(|| TaskError::exception("the owncloud scenario was not prepared"))
+    get.cloned()
+        .ok_or_else(|| TaskError::exception("the owncloud scenario was not prepared"))
 }
 
 /// A fresh, cookie-less admin session: admin calls never share a jar with a user's.
@@ -120,10 +147,18 @@ fn admin_session(client: &Client, host: &str, o: &Options) -> Result<Session, Ta
 /// `--host` or password is one clear error, not N failed users.
 async fn check_server(ctx: TestCtx) -> TaskResult {
     let o = options(ctx.get::<Arc<Options>>())?;
-    let host = ctx.host().ok_or("no --host")?;
-    let client = ctx.get::<Client>().ok_or("no HTTP client")?.with_recorder(ctx.recorder().clone());
+    let host = ctx
+        .host()
+        .ok_or("no host: give --host or fill in the start form's host")?;
+    let client = ctx
+        .get::<Client>()
+        .ok_or("no HTTP client")?
+        .with_recorder(ctx.recorder().clone());
     let admin = admin_session(&client, host, &o)?;
-    match Ocs::new(&admin).list_users(Some(&o.prefix_base), Some(1), None).await {
+    match Ocs::new(&admin)
+        .list_users(Some(&o.prefix_base), Some(1), None)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(OcsError::Unauthorised) => Err(TaskError::Exception(format!(
             "{host} refused the admin credentials of `{}` (OCS 997): check --admin-user and the password",
@@ -145,16 +180,25 @@ struct OwnCloudUser {
 impl User for OwnCloudUser {
     async fn on_start(ctx: &mut Ctx) -> Result<Self, TaskError> {
         let options = options(ctx.get::<Arc<Options>>())?;
-        let name = format!("{}-{}-{}", options.prefix_base, ctx.run_id(), ctx.user_index());
+        let name = format!(
+            "{}-{}-{}",
+            options.prefix_base,
+            ctx.run_id(),
+            ctx.user_index()
+        );
         let password = Uuid::new_v4().simple().to_string();
         let client = ctx.http_client()?;
         let host = ctx.host().ok_or("no --host")?.to_owned();
-        Ocs::new(&admin_session(&client, &host, &options)?).create_user(&name, &password).await?;
+        Ocs::new(&admin_session(&client, &host, &options)?)
+            .create_user(&name, &password)
+            .await?;
         let dav = Dav::new(ctx.session()?.with_basic_auth(&name, &password), &name);
         // The first authenticated request copies the skeleton; warm it alone.
         if let Err(e) = dav.propfind("", Depth::Zero).await {
             // on_stop runs only after a successful start: remove the account here.
-            let _ = Ocs::new(&admin_session(&client, &host, &options)?).remove_user(&name).await;
+            let _ = Ocs::new(&admin_session(&client, &host, &options)?)
+                .remove_user(&name)
+                .await;
             return Err(e.into());
         }
         Ok(Self {
@@ -185,7 +229,10 @@ impl User for OwnCloudUser {
             // A clone shares the user's jar: its session cookies override the admin's basic
             // auth and ownCloud answers 401 (statuscode 997), exactly as in the seed.
             let o = &self.options;
-            self.dav.session().clone().with_basic_auth(&o.admin_user, &o.admin_password)
+            self.dav
+                .session()
+                .clone()
+                .with_basic_auth(&o.admin_user, &o.admin_password)
         } else {
             admin_session(&ctx.http_client()?, host, &self.options)?
         };
@@ -201,7 +248,10 @@ impl OwnCloudUser {
     }
 
     async fn upload(&mut self, _: &mut Ctx) -> TaskResult {
-        self.dav.named("[file]").put(&self.file, self.options.upload.clone()).await?;
+        self.dav
+            .named("[file]")
+            .put(&self.file, self.options.upload.clone())
+            .await?;
         Ok(())
     }
 
@@ -224,14 +274,21 @@ impl OwnCloudUser {
 pub(crate) fn cleanup_main(args: CleanupArgs) -> Result<i32> {
     let host = crate::cli::parse_host(&args.host).map_err(Usage)?;
     if args.prefix.len() < 3 {
-        return Err(Usage(format!("--prefix `{}` is too short: give at least 3 characters (e.g. swarm-k3x9q2-)", args.prefix)).into());
+        return Err(Usage(format!(
+            "--prefix `{}` is too short: give at least 3 characters (e.g. swarm-k3x9q2-)",
+            args.prefix
+        ))
+        .into());
     }
     let password = admin_password(&args.admin)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let metrics = Metrics::default();
         let client = Client::new(metrics.recorder(), ClientOptions::default());
-        let admin = Session::new(&client, &host)?.with_basic_auth(&args.admin.admin_user, &password);
+        let admin =
+            Session::new(&client, &host)?.with_basic_auth(&args.admin.admin_user, &password);
         let ocs = Ocs::new(&admin);
         let mut doomed = Vec::new();
         let page = 500;
@@ -259,7 +316,8 @@ pub(crate) fn cleanup_main(args: CleanupArgs) -> Result<i32> {
                 continue;
             }
             // A fresh session per delete: never a jar another call filled.
-            let admin = Session::new(&client, &host)?.with_basic_auth(&args.admin.admin_user, &password);
+            let admin =
+                Session::new(&client, &host)?.with_basic_auth(&args.admin.admin_user, &password);
             match Ocs::new(&admin).remove_user(id).await {
                 Ok(()) => println!("deleted {id}"),
                 Err(e) => {
