@@ -195,6 +195,20 @@ fn kill(pid: u32, signal: &str) {
     assert!(ok, "kill {signal} {pid}");
 }
 
+/// Waits for `child` to exit within `limit`, or fails with `why`.
+fn wait_exit(
+    child: &mut std::process::Child,
+    limit: Duration,
+    why: &str,
+) -> std::process::ExitStatus {
+    let mut status = None;
+    wait_for(why, limit, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    status.unwrap()
+}
+
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
@@ -230,14 +244,11 @@ fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
     });
     std::thread::sleep(Duration::from_millis(500));
     kill(child.id(), "-INT");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "swarm did not stop after SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(
+        &mut child,
+        Duration::from_secs(30),
+        "swarm did not stop after SIGINT",
+    );
     assert!(status.success(), "{status:?}");
     assert!(
         sim.non_admin_users().is_empty(),
@@ -282,16 +293,12 @@ fn a_second_sigint_exits_at_once_and_still_writes_the_stats() {
     std::thread::sleep(Duration::from_millis(300));
     let second = Instant::now();
     kill(child.id(), "-INT");
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            second.elapsed() < Duration::from_secs(2),
-            "the second SIGINT did not exit at once"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_exit(
+        &mut child,
+        Duration::from_secs(2),
+        "the second SIGINT did not exit at once",
+    );
+    assert!(second.elapsed() < Duration::from_secs(2));
     assert_eq!(status.code(), Some(1));
     let r = read_json(&json);
     assert_eq!(

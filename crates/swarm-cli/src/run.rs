@@ -35,6 +35,15 @@ pub(crate) fn main(args: RunArgs) -> Result<i32> {
     if !args.headless {
         return crate::web::main(def, args);
     }
+    on_runtime(&args.clone(), headless(def, args))
+}
+
+/// Installs the logger, then runs `work` on a multi-threaded runtime of `--threads` workers
+/// (the UI, the console and every user share it) and returns its exit code.
+pub(crate) fn on_runtime(
+    args: &RunArgs,
+    work: impl std::future::Future<Output = Result<i32>>,
+) -> Result<i32> {
     crate::logging::init(args.loglevel, args.logfile.as_deref())?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
@@ -44,7 +53,7 @@ pub(crate) fn main(args: RunArgs) -> Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let code = rt.block_on(headless(def, args));
+    let code = rt.block_on(work);
     // Users that ignored cancellation must not keep the process alive.
     rt.shutdown_timeout(Duration::from_millis(100));
     code

@@ -33,19 +33,7 @@ pub(crate) fn main(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
         .map(Credentials::parse)
         .transpose()
         .map_err(|e| Usage(e.to_string()))?;
-    crate::logging::init(args.loglevel, args.logfile.as_deref())?;
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.threads {
-        rt.worker_threads(n);
-    }
-    let rt = rt
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let code = rt.block_on(serve(def, args, credentials));
-    // Users that ignored cancellation must not keep the process alive.
-    rt.shutdown_timeout(Duration::from_millis(100));
-    code
+    crate::run::on_runtime(&args.clone(), serve(def, args, credentials))
 }
 
 /// `http://ADDR` as a browser would be pointed at it.
