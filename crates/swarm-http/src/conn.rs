@@ -4,6 +4,7 @@
 
 use crate::body::ReqBody;
 use crate::client::Shared;
+use crate::deadline::Timer;
 use crate::error::from_io;
 use crate::target::Origin;
 use crate::{Error, tls};
@@ -17,6 +18,8 @@ use tokio::net::TcpStream;
 pub(crate) struct Conn {
     pub(crate) origin: Arc<Origin>,
     pub(crate) sender: SendRequest<ReqBody>,
+    /// Bounds the requests on this connection by their deadline (see `deadline`).
+    pub(crate) timer: Timer,
 }
 
 /// Opens a connection to `origin` within the client's connect timeout.
@@ -58,6 +61,7 @@ async fn open(shared: &Shared, origin: &Arc<Origin>) -> Result<Conn, Error> {
     Ok(Conn {
         origin: Arc::clone(origin),
         sender,
+        timer: Timer::default(),
     })
 }
 

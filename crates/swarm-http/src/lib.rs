@@ -41,6 +41,7 @@ mod client;
 mod conn;
 mod cookies;
 mod ctx;
+mod deadline;
 mod error;
 mod request;
 mod response;

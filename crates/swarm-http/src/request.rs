@@ -232,18 +232,21 @@ impl<'a> RequestBuilder<'a> {
 
     /// Sends the request, reads the whole response, records it, and returns it; a failure
     /// (transport, timeout, unexpected status, failed check) is an `Err`, already recorded.
-    pub async fn send(self) -> Result<Response, Error> {
+    ///
+    /// A plain function returning the request's future rather than an `async fn` wrapping it,
+    /// so the (large) future is not copied into one more layer on every request.
+    pub fn send(self) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
         let sink = if self.keep_body || self.check.is_some() {
             Sink::Keep
         } else {
             Sink::Discard
         };
-        crate::send::execute(self, sink).await
+        crate::send::execute(self, sink)
     }
 
     /// Sends the request and keeps the body (shorthand for `.keep_body().send()`).
-    pub async fn fetch(self) -> Result<Response, Error> {
-        self.keep_body().send().await
+    pub fn fetch(self) -> impl Future<Output = Result<Response, Error>> + Send + 'a {
+        self.keep_body().send()
     }
 
     /// Sends the request and writes the response body to `writer` as it arrives.

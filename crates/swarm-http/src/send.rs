@@ -3,6 +3,7 @@
 
 use crate::body::{Payload, ReqBody};
 use crate::conn::{self, Conn};
+use crate::deadline::Timer;
 use crate::error::from_hyper;
 use crate::request::{Auth, RequestBuilder};
 use crate::response::{Sink, read_body};
@@ -15,6 +16,7 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use std::borrow::Cow;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use swarm_core::metrics::{Event, Outcome};
@@ -39,6 +41,9 @@ struct Exchange<'x> {
     payload: Payload,
     follow: bool,
     max_redirects: usize,
+    /// When the whole request times out, and the limit for the error text.
+    deadline: tokio::time::Instant,
+    limit: Duration,
 }
 
 /// Runs `b`, reading the body into `sink`, and records the outcome.
@@ -81,6 +86,13 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
     let payload = body.open().await?;
     // The stats keep the method the scenario asked for, even after a 303 turned it into GET.
     let kind = method.clone();
+    let limit = timeout.unwrap_or(options.get_request_timeout());
+    // Every await below is bounded by this one deadline (see `deadline`), not by a timer
+    // registered per request.
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
     let mut x = Exchange {
         session,
         method,
@@ -91,18 +103,18 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
         payload,
         follow: follow_redirects,
         max_redirects: max_redirects.unwrap_or(options.get_max_redirects()),
+        deadline,
+        limit,
     };
-    let limit = timeout.unwrap_or(options.get_request_timeout());
     let mut progress = Progress::default();
 
     let start = Instant::now();
-    let result = tokio::time::timeout(limit, run(&mut x, &mut progress, &mut sink, start)).await;
+    let result = run(&mut x, &mut progress, &mut sink, start).await;
     let elapsed = start.elapsed();
 
     let result = match result {
-        Err(_) => Err(Error::Timeout(limit)),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(mut resp)) => {
+        Err(e) => Err(e),
+        Ok(mut resp) => {
             resp.response_time = elapsed;
             let status = resp.status.as_u16();
             if status >= 400 && !expect.contains(&status) {
@@ -162,7 +174,7 @@ async fn run(
                 header
             }
         };
-        let (resp, conn) = dispatch(x, cookie).await?;
+        let (resp, mut conn) = dispatch(x, cookie).await?;
         let ttfb = start.elapsed();
         progress.ttfb = Some(ttfb);
         let (parts, mut body) = resp.into_parts();
@@ -183,7 +195,11 @@ async fn run(
             if let Some(location) = parts.headers.get(LOCATION) {
                 // Drained so the connection stays usable for the next hop.
                 let mut ignored = 0;
-                read_body(&mut body, &mut Sink::Discard, None, &mut ignored).await?;
+                let mut discard = Sink::Discard;
+                {
+                    let drain = pin!(read_body(&mut body, &mut discard, None, &mut ignored));
+                    timed((x.deadline, x.limit), &mut conn.timer, drain).await??;
+                }
                 release(x.session, conn, reusable);
                 if redirects == x.max_redirects {
                     return Err(Error::TooManyRedirects(x.max_redirects));
@@ -199,7 +215,10 @@ async fn run(
         }
 
         let hint = content_length(&parts.headers);
-        let kept = read_body(&mut body, sink, hint, &mut progress.bytes).await?;
+        let kept = {
+            let read = pin!(read_body(&mut body, sink, hint, &mut progress.bytes));
+            timed((x.deadline, x.limit), &mut conn.timer, read).await??
+        };
         release(x.session, conn, reusable);
         return Ok(Response {
             status: parts.status,
@@ -237,16 +256,31 @@ async fn dispatch(
             Some(c) => (c, true),
             // Boxed: connecting (DNS, TLS) is rare but its future is large, and inline it
             // would make every request's future (moved on each call) several KB bigger.
-            None => (Box::pin(conn::connect(shared, &x.origin)).await?, false),
+            None => {
+                // Connecting is rare: a plain timer registration is fine here.
+                let connect = Box::pin(conn::connect(shared, &x.origin));
+                match tokio::time::timeout_at(x.deadline, connect).await {
+                    Ok(c) => (c?, false),
+                    Err(_) => return Err(Error::Timeout(x.limit)),
+                }
+            }
         };
-        if let Err(e) = conn.sender.ready().await {
+        let ready = {
+            let ready = pin!(conn.sender.ready());
+            timed((x.deadline, x.limit), &mut conn.timer, ready).await?
+        };
+        if let Err(e) = ready {
             if reused {
                 continue;
             }
             return Err(from_hyper(&e));
         }
         let req = build(x, cookie.clone(), body);
-        match conn.sender.try_send_request(req).await {
+        let sent = {
+            let sent = pin!(conn.sender.try_send_request(req));
+            timed((x.deadline, x.limit), &mut conn.timer, sent).await?
+        };
+        match sent {
             Ok(resp) => return Ok((resp, conn)),
             Err(mut e) => {
                 let unsent = e.take_message();
@@ -272,6 +306,18 @@ async fn dispatch(
             }
         }
     }
+}
+
+/// Awaits `fut` within the request's deadline, on the connection's reusable timer.
+async fn timed<F: Future + Unpin>(
+    (deadline, limit): (tokio::time::Instant, Duration),
+    timer: &mut Timer,
+    fut: F,
+) -> Result<F::Output, Error> {
+    timer
+        .until(deadline, fut)
+        .await
+        .map_err(|_| Error::Timeout(limit))
 }
 
 fn build(x: &Exchange<'_>, cookie: Option<HeaderValue>, body: ReqBody) -> Request<ReqBody> {
