@@ -33,6 +33,7 @@ pub(crate) const DEF: ScenarioDef = ScenarioDef {
         "--upload-size BYTES               upload this many bytes (default: the seed's \"my data\")",
         "--weight-download N / --weight-upload N / --weight-propfind N / --weight-folders N",
         "--wait DURATION                   wait between a user's tasks (default 1s)",
+        "--admin-on-user-session           reproduce the seed's 401: admin DELETE through the user's jar",
     ],
     prepare,
 };
