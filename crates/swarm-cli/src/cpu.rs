@@ -100,6 +100,25 @@ pub(crate) async fn watch(
     }
 }
 
+/// The generator's warnings so far, shared with the reports.
+pub(crate) type Warnings = Arc<Mutex<Vec<String>>>;
+
+/// Starts watching this process's CPU for a run with `args`' thread count and limits; returns
+/// where warnings land and the watcher task (abort it when the run ends).
+pub(crate) fn spawn_watch(args: &crate::cli::RunArgs) -> (Warnings, tokio::task::JoinHandle<()>) {
+    let warnings: Warnings = Arc::new(Mutex::new(Vec::new()));
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let watcher = tokio::spawn(watch(
+        threads,
+        args.cpu_warn_percent,
+        args.cpu_sample_interval.max(Duration::from_millis(100)),
+        Arc::clone(&warnings),
+    ));
+    (warnings, watcher)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::scenarios::{self, ScenarioDef};
 use crate::signals::StopSignals;
 use crate::threshold;
 use anyhow::{Context, Result};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::PoisonError;
 use std::time::Duration;
 use swarm_core::metrics::Metrics;
 use swarm_core::{Runner, RunnerConfig, RunnerError, TestPlan};
@@ -79,7 +79,7 @@ struct Session<'a> {
     def: &'a ScenarioDef,
     args: &'a RunArgs,
     live: Live,
-    warnings: Arc<Mutex<Vec<String>>>,
+    warnings: crate::cpu::Warnings,
 }
 
 async fn headless(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
@@ -92,16 +92,7 @@ async fn headless(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
         run_time: args.run_time,
         host: args.host.clone(),
     };
-    let warnings = Arc::new(Mutex::new(Vec::new()));
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let watcher = tokio::spawn(crate::cpu::watch(
-        threads,
-        args.cpu_warn_percent,
-        args.cpu_sample_interval.max(Duration::from_millis(100)),
-        Arc::clone(&warnings),
-    ));
+    let (warnings, watcher) = crate::cpu::spawn_watch(&args);
     match runner.start(plan).await {
         Ok(()) => {}
         Err(RunnerError::TestStartFailed(message)) => anyhow::bail!("{message}"),

@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use guard::{Credentials, Guard};
 use state::{AppState, Outcome, StartRequest};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long open browser connections may delay the exit once the test has stopped.
@@ -68,16 +68,7 @@ async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials
     if let Some(warning) = exposure_warning(addr, credentials.is_some()) {
         tracing::warn!(target: "swarm.web", "{warning}");
     }
-    let warnings = Arc::new(Mutex::new(Vec::new()));
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    let watcher = tokio::spawn(crate::cpu::watch(
-        threads,
-        args.cpu_warn_percent,
-        args.cpu_sample_interval.max(Duration::from_millis(100)),
-        Arc::clone(&warnings),
-    ));
+    let (warnings, watcher) = crate::cpu::spawn_watch(&args);
     let app = Arc::new(AppState::new(
         runner.clone(),
         def.name,
