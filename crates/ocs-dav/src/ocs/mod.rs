@@ -181,6 +181,20 @@ impl<'s> Ocs<'s> {
         }
     }
 
+    /// A call on one account: `users/{id}{suffix}`, recorded as `users/[userid]{suffix}`.
+    async fn on_user(
+        &self,
+        op: Op,
+        method: Method,
+        userid: &str,
+        suffix: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Envelope, OcsError> {
+        let tail = format!("users/{}{suffix}", encode_segment(userid));
+        let name = format!("users/[userid]{suffix}");
+        self.call(op, method, &tail, &name, form, &[]).await
+    }
+
     /// Creates an account (`POST /cloud/users`).
     pub async fn create_user(&self, userid: &str, password: &str) -> Result<(), OcsError> {
         self.create_user_with(&NewUser {
@@ -212,42 +226,23 @@ impl<'s> Ocs<'s> {
     /// Deletes an account (`DELETE /cloud/users/{id}`); a missing one is `Err(NotFound)`,
     /// recorded as a failure.
     pub async fn delete_user(&self, userid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}", encode_segment(userid));
-        self.call(
-            Op::Delete,
-            Method::DELETE,
-            &tail,
-            "users/[userid]",
-            &[],
-            &[],
-        )
-        .await
-        .map(drop)
+        self.on_user(Op::Delete, Method::DELETE, userid, "", &[])
+            .await
+            .map(drop)
     }
 
     /// Makes sure an account is gone: deleted now, or already missing (then recorded as a
     /// success too). What a teardown wants.
     pub async fn remove_user(&self, userid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}", encode_segment(userid));
-        self.call(
-            Op::Remove,
-            Method::DELETE,
-            &tail,
-            "users/[userid]",
-            &[],
-            &[],
-        )
-        .await
-        .map(drop)
-        .or_gone()
+        self.on_user(Op::Remove, Method::DELETE, userid, "", &[])
+            .await
+            .map(drop)
+            .or_gone()
     }
 
     /// One account's details (`GET /cloud/users/{id}`).
     pub async fn get_user(&self, userid: &str) -> Result<UserInfo, OcsError> {
-        let tail = format!("users/{}", encode_segment(userid));
-        let env = self
-            .call(Op::Get, Method::GET, &tail, "users/[userid]", &[], &[])
-            .await?;
+        let env = self.on_user(Op::Get, Method::GET, userid, "", &[]).await?;
         let d = &env.data;
         Ok(UserInfo {
             id: d
@@ -288,32 +283,16 @@ impl<'s> Ocs<'s> {
 
     /// Enables an account.
     pub async fn enable_user(&self, userid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}/enable", encode_segment(userid));
-        self.call(
-            Op::Update,
-            Method::PUT,
-            &tail,
-            "users/[userid]/enable",
-            &[],
-            &[],
-        )
-        .await
-        .map(drop)
+        self.on_user(Op::Update, Method::PUT, userid, "/enable", &[])
+            .await
+            .map(drop)
     }
 
     /// Disables an account.
     pub async fn disable_user(&self, userid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}/disable", encode_segment(userid));
-        self.call(
-            Op::Update,
-            Method::PUT,
-            &tail,
-            "users/[userid]/disable",
-            &[],
-            &[],
-        )
-        .await
-        .map(drop)
+        self.on_user(Op::Update, Method::PUT, userid, "/disable", &[])
+            .await
+            .map(drop)
     }
 
     /// Creates a group.
@@ -359,14 +338,12 @@ impl<'s> Ocs<'s> {
 
     /// Adds a user to a group.
     pub async fn add_to_group(&self, userid: &str, groupid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}/groups", encode_segment(userid));
-        self.call(
+        self.on_user(
             Op::Update,
             Method::POST,
-            &tail,
-            "users/[userid]/groups",
+            userid,
+            "/groups",
             &[("groupid", groupid)],
-            &[],
         )
         .await
         .map(drop)
@@ -374,14 +351,12 @@ impl<'s> Ocs<'s> {
 
     /// Removes a user from a group.
     pub async fn remove_from_group(&self, userid: &str, groupid: &str) -> Result<(), OcsError> {
-        let tail = format!("users/{}/groups", encode_segment(userid));
-        self.call(
+        self.on_user(
             Op::Update,
             Method::DELETE,
-            &tail,
-            "users/[userid]/groups",
+            userid,
+            "/groups",
             &[("groupid", groupid)],
-            &[],
         )
         .await
         .map(drop)
