@@ -61,7 +61,7 @@ pub(crate) fn on_runtime(
 
 /// The runner for `args`, recording into fresh metrics.
 pub(crate) fn build_runner(def: &ScenarioDef, args: &RunArgs) -> Result<Runner> {
-    let metrics = Metrics::new(Duration::from_secs(10));
+    let metrics = Metrics::with_history(Duration::from_secs(10), args.csv_full_history);
     let prepared = (def.prepare)(args, &metrics)?;
     let config = RunnerConfig {
         stop_timeout: args.stop_timeout,

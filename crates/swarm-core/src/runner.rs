@@ -56,6 +56,8 @@ pub struct RunnerConfig {
     pub stats_interval: Duration,
     /// The span of current RPS and current percentiles.
     pub stats_window: Duration,
+    /// Keep a history row per entry per interval, not only the aggregate's.
+    pub entry_history: bool,
     /// Reset the stats once the first ramp-up completes (Locust's `--reset-stats`).
     pub reset_stats_after_ramp: bool,
     /// The run id; a random short id when `None`.
@@ -73,6 +75,7 @@ impl Default for RunnerConfig {
             seed: None,
             stats_interval: Duration::from_secs(1),
             stats_window: Duration::from_secs(10),
+            entry_history: false,
             reset_stats_after_ramp: false,
             run_id: None,
             user_index_offset: 0,
@@ -184,7 +187,7 @@ async fn run_hook(
 impl Runner {
     /// A runner for `scenario`, in state [`RunState::Ready`].
     pub fn new(scenario: Scenario, config: RunnerConfig) -> Self {
-        let metrics = Metrics::new(config.stats_window);
+        let metrics = Metrics::with_history(config.stats_window, config.entry_history);
         Self::with_metrics(scenario, config, metrics)
     }
 

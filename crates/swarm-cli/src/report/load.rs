@@ -140,7 +140,7 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
                 count: u(x, "count"),
             })
             .collect(),
-        history: list(v, "history").map(history_row).collect(),
+        history: std::sync::Arc::new(list(v, "history").map(history_row).collect()),
         window_percentiles_us: Vec::new(),
     };
     let meta = RunMeta {

@@ -7,6 +7,7 @@ use super::shard::EntryKey;
 use super::snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
 use hdrhistogram::Histogram;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
@@ -22,7 +23,10 @@ pub(crate) struct Collector {
     started_at: SystemTime,
     started: Instant,
     ring: VecDeque<Sample>,
-    history: Vec<HistoryRow>,
+    /// Shared with snapshots, so taking one costs a refcount, not a copy of hours of rows.
+    history: Arc<Vec<HistoryRow>>,
+    /// Keep per-entry rows too (they grow with entries × seconds), not only the aggregate.
+    entry_history: bool,
 }
 
 fn unix_secs(t: SystemTime) -> f64 {
@@ -78,18 +82,19 @@ fn window_percentiles(hist: &Histogram<u64>) -> Vec<u64> {
 }
 
 impl Collector {
-    pub(crate) fn new(window: Duration) -> Self {
+    pub(crate) fn new(window: Duration, entry_history: bool) -> Self {
         Self {
             window,
             started_at: SystemTime::now(),
             started: Instant::now(),
             ring: VecDeque::new(),
-            history: Vec::new(),
+            history: Arc::new(Vec::new()),
+            entry_history,
         }
     }
 
     pub(crate) fn reset(&mut self) {
-        *self = Self::new(self.window);
+        *self = Self::new(self.window, self.entry_history);
     }
 
     /// The oldest sample still inside the window, and the seconds from it to `now`.
@@ -129,15 +134,18 @@ impl Collector {
             });
         };
         row("", "Aggregated", &merged.total, base.map(|b| &b.total));
-        for (key, data) in &merged.entries {
-            row(
-                &key.kind,
-                &key.name,
-                data,
-                base.and_then(|b| b.entries.get(key)),
-            );
+        if self.entry_history {
+            for (key, data) in &merged.entries {
+                row(
+                    &key.kind,
+                    &key.name,
+                    data,
+                    base.and_then(|b| b.entries.get(key)),
+                );
+            }
         }
-        self.history.extend(rows);
+        // Copies only if a snapshot taken since the last tick is still alive.
+        Arc::make_mut(&mut self.history).extend(rows);
         self.ring.push_back(Sample {
             at: now,
             entries: merged.entries,
@@ -207,7 +215,7 @@ impl Collector {
             total,
             failures,
             exceptions,
-            history: self.history.clone(),
+            history: Arc::clone(&self.history),
             window_percentiles_us: window_percentiles(&window_hist),
         }
     }

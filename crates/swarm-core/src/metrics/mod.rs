@@ -77,8 +77,9 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Default for Metrics {
+    /// A 10 s window and the full (per-entry) history.
     fn default() -> Self {
-        Self::new(Duration::from_secs(10))
+        Self::with_history(Duration::from_secs(10), true)
     }
 }
 
@@ -93,11 +94,18 @@ pub(crate) struct Merged {
 
 impl Metrics {
     /// New, empty statistics; `window` is the span current RPS and current percentiles cover.
+    /// The history keeps aggregate rows only.
     pub fn new(window: Duration) -> Self {
+        Self::with_history(window, false)
+    }
+
+    /// Like [`Metrics::new`], and with `entry_history` the history keeps a row per entry per
+    /// interval too (for `--csv-full-history`; memory grows with entries × run time).
+    pub fn with_history(window: Duration, entry_history: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 shards: ThreadLocal::new(),
-                collector: Mutex::new(Collector::new(window)),
+                collector: Mutex::new(Collector::new(window, entry_history)),
             }),
         }
     }

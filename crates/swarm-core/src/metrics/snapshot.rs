@@ -75,8 +75,9 @@ pub struct StatsSnapshot {
     pub failures: Vec<FailureStats>,
     /// Exception groups, most frequent first.
     pub exceptions: Vec<ExceptionStats>,
-    /// Per-interval history: aggregate rows, and per-entry rows, in time order.
-    pub history: Vec<HistoryRow>,
+    /// Per-interval history in time order: aggregate rows, and per-entry rows when the
+    /// metrics keep them. Shared: cloning a snapshot does not copy it.
+    pub history: std::sync::Arc<Vec<HistoryRow>>,
     /// Aggregate response-time percentiles (µs) over the recent window.
     pub window_percentiles_us: Vec<u64>,
 }

@@ -135,3 +135,29 @@ async fn history_rows_and_current_rps_over_the_window() {
     assert_eq!(agg[19].user_count, 3);
     assert_eq!(agg[19].window_percentiles_us[0], 1000);
 }
+
+#[tokio::test(start_paused = true)]
+async fn history_keeps_entry_rows_only_when_asked_and_snapshots_share_it() {
+    for (entry_history, rows_per_tick) in [(false, 1), (true, 3)] {
+        let metrics = Metrics::with_history(Duration::from_secs(10), entry_history);
+        let rec = metrics.recorder();
+        for name in ["/a", "/b"] {
+            rec.record(&Event {
+                name,
+                ..event(1000, Outcome::Success)
+            });
+        }
+        for _ in 0..5 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            metrics.tick(1);
+        }
+        let (a, b) = (metrics.snapshot(), metrics.snapshot());
+        assert_eq!(
+            a.history.len(),
+            5 * rows_per_tick,
+            "entry_history={entry_history}"
+        );
+        // A long run's history is shared by snapshots, never copied per poll.
+        assert!(std::sync::Arc::ptr_eq(&a.history, &b.history));
+    }
+}
