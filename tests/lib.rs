@@ -27,7 +27,20 @@ fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
+        let mut cmd = Command::new(cargo);
+        // The test's own package variables would make some build scripts (ring's, which
+        // watches CARGO_MANIFEST_DIR) rebuild on every switch with a plain `cargo build`.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_MANIFEST_")
+                || key == "CARGO_CRATE_NAME"
+                || key == "CARGO_PRIMARY_PACKAGE"
+            {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        let status = cmd
             .args([
                 "build",
                 "--quiet",

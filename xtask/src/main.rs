@@ -60,7 +60,9 @@ pub(crate) fn root() -> PathBuf {
 /// Runs cargo (the same one that runs xtask) in the workspace root.
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(&cargo)
+    let mut cmd = Command::new(&cargo);
+    without_package_env(&mut cmd);
+    let status = cmd
         .args(args)
         .current_dir(root())
         .status()
@@ -69,6 +71,27 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// Removes the variables `cargo run` sets for xtask's own package: some build scripts (ring's)
+/// watch `CARGO_MANIFEST_DIR`, so inheriting it would rebuild them on every switch between
+/// `cargo xtask` and plain `cargo`.
+pub(crate) fn without_package_env(cmd: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || matches!(
+                key.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
 }
 
 /// Builds every binary first (end-to-end tests drive the real `swarm` and `owncloud-sim`),
