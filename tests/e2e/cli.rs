@@ -9,27 +9,34 @@ mod thresholds;
 mod usage;
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::Duration;
 use swarm_tests::{TestSim, run_bounded, swarm};
+
+/// `swarm run get` headless against `url` with 2 users at 100/s: the base every CLI test
+/// adds its own flags to.
+pub(crate) fn get_cmd(url: &str) -> Command {
+    let mut cmd = swarm();
+    cmd.args([
+        "run",
+        "get",
+        "--headless",
+        "-u",
+        "2",
+        "-r",
+        "100",
+        "--host",
+        url,
+    ]);
+    cmd
+}
 
 /// Runs `swarm run get` against `url` with `extra` flags, headless, bounded in time.
 pub(crate) fn run_get(url: &str, secs: u32, extra: &[&str]) -> Output {
     run_bounded(
-        swarm()
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "2",
-                "-r",
-                "100",
-                "--only-summary",
-            ])
+        get_cmd(url)
+            .arg("--only-summary")
             .args(["-t", &format!("{secs}s")])
-            .arg("--host")
-            .arg(url)
             .args(extra),
         Duration::from_secs(u64::from(secs) + 60),
     )

@@ -369,21 +369,27 @@ fn get(state: &State, parts: &Parts, key: &str, me: &UserEntry) -> Resp {
     r
 }
 
+/// 201/204 with the headers ownCloud sends after writing a file (PUT, or a chunked upload's
+/// final MOVE).
+pub(crate) fn written(state: &State, created: bool, etag: HeaderValue, fileid: u64) -> Resp {
+    let mut r = empty(if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    });
+    let h = r.headers_mut();
+    h.insert("oc-etag", etag.clone());
+    h.insert(header::ETAG, etag);
+    h.insert("oc-fileid", file_id(state, fileid));
+    r
+}
+
 fn put(state: &State, key: &str, body: Bytes, me: &UserEntry) -> Resp {
     let result = write(&me.tree).put(key, body);
     match result {
         Ok((created, etag)) => {
             let fileid = read(&me.tree).get(key).map_or(0, |n| n.fileid);
-            let mut r = empty(if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::NO_CONTENT
-            });
-            let h = r.headers_mut();
-            h.insert("oc-etag", etag.clone());
-            h.insert(header::ETAG, etag);
-            h.insert("oc-fileid", file_id(state, fileid));
-            r
+            written(state, created, etag, fileid)
         }
         Err(e) => tree_error(e, key),
     }

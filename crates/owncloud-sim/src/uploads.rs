@@ -17,7 +17,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::dav::{
     bad_request, destination, file_id, forbidden, multistatus, not_found, not_implemented, options,
-    path_error, sabre, tree_error,
+    path_error, sabre, tree_error, written,
 };
 use crate::paths;
 use crate::propfind::{self, Ctx, Entry};
@@ -366,20 +366,6 @@ fn put(state: &State, up: &Uploads, t: Target<'_>, body: Bytes) -> Resp {
         (created, etag, fileid)
     };
     written(state, created, etag, fileid)
-}
-
-/// 201/204 with the headers ownCloud sends after writing a file.
-fn written(state: &State, created: bool, etag: HeaderValue, fileid: u64) -> Resp {
-    let mut r = empty(if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::NO_CONTENT
-    });
-    let h = r.headers_mut();
-    h.insert("oc-etag", etag.clone());
-    h.insert(header::ETAG, etag);
-    h.insert("oc-fileid", file_id(state, fileid));
-    r
 }
 
 fn get(state: &State, parts: &Parts, up: &Uploads, t: Target<'_>, key: &str) -> Resp {

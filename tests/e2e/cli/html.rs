@@ -2,10 +2,10 @@
 //! and its charts have drawn series. It is written on Ctrl-C too.
 
 use super::browser::Browser;
-use super::{arg, run_get, text, url};
+use super::{arg, get_cmd, run_get, text, url};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use swarm_tests::{TestSim, swarm, temp_dir};
+use swarm_tests::{TestSim, temp_dir};
 
 /// Per chart: how many points its longest line has (legend samples have 2).
 const CHART_POINTS: &str = r#"
@@ -79,18 +79,8 @@ fn html_report_is_written_after_ctrl_c() {
     let sim = TestSim::start();
     let dir = temp_dir("html-sigint");
     let html = dir.join("report.html");
-    let mut child = swarm()
-        .args([
-            "run",
-            "get",
-            "--headless",
-            "-u",
-            "2",
-            "-r",
-            "100",
-            "--only-summary",
-        ])
-        .args(["--host", &url(&sim, "/status.php"), "--html", arg(&html)])
+    let mut child = get_cmd(&url(&sim, "/status.php"))
+        .args(["--only-summary", "--html", arg(&html)])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

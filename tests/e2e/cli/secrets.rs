@@ -1,8 +1,8 @@
 //! A run with a known password: it appears in no log line, at any level, and in no report.
 
-use super::{arg, text};
+use super::{arg, get_cmd, text};
 use std::time::Duration;
-use swarm_tests::{TestSim, run_bounded, swarm, temp_dir};
+use swarm_tests::{TestSim, run_bounded, temp_dir};
 
 const PASSWORD: &str = "Zebra-Quartz-7781";
 
@@ -23,21 +23,10 @@ fn a_known_password_appears_nowhere() {
         .url()
         .replace("http://", &format!("http://admin:{PASSWORD}@"));
     let out = run_bounded(
-        swarm()
+        get_cmd(&format!("{host}/status.php"))
             .env("SWARM_ADMIN_PASSWORD", PASSWORD)
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "2",
-                "-r",
-                "100",
-                "-t",
-                "2s",
-            ])
+            .args(["-t", "2s"])
             .args(["--loglevel", "debug", "--print-interval", "500ms"])
-            .args(["--host", &format!("{host}/status.php")])
             .args([
                 "--logfile",
                 arg(&log),
