@@ -1,8 +1,8 @@
 //! What a user (and a test-level hook) can see of the run: its index, the run id, the host,
 //! its own random generator, the recorder and the run's shared extensions.
 
-use crate::Extensions;
 use crate::metrics::Recorder;
+use crate::{Extensions, TaskError};
 use rand::rngs::SmallRng;
 use std::sync::Arc;
 
@@ -13,6 +13,18 @@ pub(crate) struct RunInfo {
     pub(crate) host: Option<String>,
     pub(crate) extensions: Extensions,
     pub(crate) recorder: Recorder,
+}
+
+impl RunInfo {
+    /// The shared value of type `T`, or an error saying how to provide it.
+    fn require<T: std::any::Any + Send + Sync>(&self) -> Result<&T, TaskError> {
+        self.extensions.get::<T>().ok_or_else(|| {
+            TaskError::Exception(format!(
+                "this run has no `{}`: register it on the scenario (`.options::<T>()` or `.share(value)`)",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
 }
 
 /// One virtual user's view of the run.
@@ -60,6 +72,17 @@ impl Ctx {
     pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
         self.run.extensions.get::<T>()
     }
+
+    /// The scenario's options of type `T` (its clap `Args`), as parsed from flags, the
+    /// environment and `swarm.toml`.
+    pub fn options<T: std::any::Any + Send + Sync>(&self) -> Result<&T, TaskError> {
+        self.run.require()
+    }
+
+    /// Read-only data the scenario shares with every user (a feeder, a lookup table), by type.
+    pub fn shared<T: std::any::Any + Send + Sync>(&self) -> Result<&T, TaskError> {
+        self.run.require()
+    }
 }
 
 /// What test-level hooks (`on_test_start`, `on_test_stop`, `on_quit`) can see.
@@ -87,5 +110,16 @@ impl TestCtx {
     /// A shared value the run was given, by type.
     pub fn get<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
         self.run.extensions.get::<T>()
+    }
+
+    /// The scenario's options of type `T` (its clap `Args`), as parsed from flags, the
+    /// environment and `swarm.toml`.
+    pub fn options<T: std::any::Any + Send + Sync>(&self) -> Result<&T, TaskError> {
+        self.run.require()
+    }
+
+    /// Read-only data the scenario shares with every user (a feeder, a lookup table), by type.
+    pub fn shared<T: std::any::Any + Send + Sync>(&self) -> Result<&T, TaskError> {
+        self.run.require()
     }
 }

@@ -9,10 +9,13 @@
 
 mod ctx;
 mod extensions;
+pub mod feeder;
 pub mod metrics;
 mod runner;
 mod scenario;
+mod secret;
 mod spawn;
+mod sync;
 mod tasks;
 mod user;
 mod user_loop;
@@ -22,9 +25,15 @@ pub mod console;
 
 pub use ctx::{Ctx, TestCtx};
 pub use extensions::Extensions;
+pub use feeder::{Feeder, FeederError, Pick};
 pub use runner::{RunState, Runner, RunnerConfig, RunnerError, TestPlan};
 pub use scenario::{Scenario, UserClass};
+pub use secret::Secret;
 pub use spawn::SpawnPlan;
-pub use tasks::{__task_name, BoxFuture, Order, PickerError, Task, TaskFn, Tasks, WeightedPicker};
+pub use sync::lock;
+pub use tasks::{
+    __call_task, __task_name, BoxFuture, Order, PickerError, Task, TaskCall, TaskFn, Tasks,
+    WeightedPicker, WithCtx, WithoutCtx,
+};
 pub use user::{TaskError, TaskResult, User};
 pub use wait::Wait;

@@ -2,13 +2,14 @@
 //! while running, and stops it so that every started user's `on_stop` runs.
 
 use crate::ctx::RunInfo;
+use crate::lock;
 use crate::metrics::{Metrics, StatsSnapshot};
 use crate::scenario::{Scenario, TestHook, next_class};
 use crate::spawn::{SpawnPlan, Spawner, UserSet};
 use crate::{Extensions, TaskError, TestCtx};
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -145,10 +146,6 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<Inner>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A short random run id: 6 lowercase letters and digits.

@@ -3,6 +3,7 @@
 
 use crate::Ctx;
 use crate::ctx::RunInfo;
+use crate::lock;
 use crate::metrics::Metrics;
 use crate::runner::RunState;
 use crate::scenario::UserClass;
@@ -10,7 +11,7 @@ use crate::user_loop::UserControl;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -70,10 +71,6 @@ impl UserSet {
             self.retiring.push(slot.handle);
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Everything the spawner task needs.

@@ -73,21 +73,70 @@ impl<U> Tasks<U> {
     }
 }
 
-/// Builds [`Tasks`] from `weight => path` pairs; each path is an `async fn(&mut Self, &mut Ctx)
-/// -> TaskResult`. `tasks![3 => Self::download, 1 => Self::upload]` picks by weight;
+/// Builds [`Tasks`] from `weight => path` pairs; each path is an `async fn(&mut self) ->
+/// TaskResult`, or `async fn(&mut self, ctx: &mut Ctx) -> TaskResult` when the task needs the
+/// context. `tasks![3 => Self::download, 1 => Self::upload]` picks by weight;
 /// `tasks![sequential: Self::login, Self::browse]` runs in order.
 #[macro_export]
 macro_rules! tasks {
     (sequential: $($f:path),+ $(,)?) => {
         $crate::Tasks::sequential(vec![$($crate::Task::new(
-            $crate::__task_name(stringify!($f)), 1, |u, c| ::std::boxed::Box::pin($f(u, c)),
+            $crate::__task_name(stringify!($f)), 1, |u, c| $crate::__call_task($f, u, c),
         )),+])
     };
     ($($w:expr => $f:path),+ $(,)?) => {
         $crate::Tasks::weighted(vec![$($crate::Task::new(
-            $crate::__task_name(stringify!($f)), $w, |u, c| ::std::boxed::Box::pin($f(u, c)),
+            $crate::__task_name(stringify!($f)), $w, |u, c| $crate::__call_task($f, u, c),
         )),+])
     };
+}
+
+/// A task function of either shape `tasks!` accepts; `M` tells the shapes apart so one
+/// macro serves both without the author naming which.
+#[doc(hidden)]
+pub trait TaskCall<'a, U: 'a, M> {
+    /// Calls the task and boxes its future.
+    fn call_task(self, user: &'a mut U, ctx: &'a mut Ctx) -> BoxFuture<'a, TaskResult>;
+}
+
+/// Marks a task that takes only `&mut self`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WithoutCtx;
+
+/// Marks a task that takes `&mut self` and `&mut Ctx`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WithCtx;
+
+impl<'a, U: 'a, F, Fut> TaskCall<'a, U, WithoutCtx> for F
+where
+    F: FnOnce(&'a mut U) -> Fut,
+    Fut: Future<Output = TaskResult> + Send + 'a,
+{
+    fn call_task(self, user: &'a mut U, _: &'a mut Ctx) -> BoxFuture<'a, TaskResult> {
+        Box::pin(self(user))
+    }
+}
+
+impl<'a, U: 'a, F, Fut> TaskCall<'a, U, WithCtx> for F
+where
+    F: FnOnce(&'a mut U, &'a mut Ctx) -> Fut,
+    Fut: Future<Output = TaskResult> + Send + 'a,
+{
+    fn call_task(self, user: &'a mut U, ctx: &'a mut Ctx) -> BoxFuture<'a, TaskResult> {
+        Box::pin(self(user, ctx))
+    }
+}
+
+/// What `tasks!` expands to for each task: calls `f` with or without the context.
+#[doc(hidden)]
+pub fn __call_task<'a, U: 'a, M, F: TaskCall<'a, U, M>>(
+    f: F,
+    user: &'a mut U,
+    ctx: &'a mut Ctx,
+) -> BoxFuture<'a, TaskResult> {
+    f.call_task(user, ctx)
 }
 
 /// Strips `Self :: ` from a stringified path so task names read `download`.

@@ -20,6 +20,13 @@ pub(crate) fn basic(user: &str, password: &str) -> HeaderValue {
     header
 }
 
+/// `Bearer <token>`, marked sensitive; `None` when the token cannot be a header value.
+pub(crate) fn bearer(token: &str) -> Option<HeaderValue> {
+    let mut header = HeaderValue::try_from(format!("Bearer {token}")).ok()?;
+    header.set_sensitive(true);
+    Some(header)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

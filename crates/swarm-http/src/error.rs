@@ -65,6 +65,10 @@ pub enum Error {
     /// The request body could not be opened (e.g. a missing upload file); not recorded.
     #[error("request body: {0}")]
     Body(String),
+    /// A kept response body was not what the scenario expected (bad JSON); not recorded,
+    /// so it shows as an exception.
+    #[error("response body: {0}")]
+    Decode(String),
     /// `ctx.session()` found no `swarm_http::Client` in the run's extensions; not recorded.
     #[error(
         "no swarm_http::Client in the run's extensions: insert one into RunnerConfig.extensions"
@@ -85,6 +89,7 @@ impl Error {
                 | Self::InvalidMethod
                 | Self::InvalidHeader(_)
                 | Self::Body(_)
+                | Self::Decode(_)
                 | Self::MissingClient
                 | Self::MissingHost
         )

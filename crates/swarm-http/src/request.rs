@@ -21,8 +21,8 @@ pub(crate) enum Auth {
     Session,
     /// None at all.
     None,
-    /// This request's own.
-    Basic(HeaderValue),
+    /// This request's own (basic or bearer).
+    Own(HeaderValue),
 }
 
 /// A request being built; nothing is sent until [`RequestBuilder::send`] (or a streaming
@@ -123,14 +123,35 @@ impl<'a> RequestBuilder<'a> {
 
     /// Basic auth for this request only (`user:password`, UTF-8), overriding the session's.
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
-        self.auth = Auth::Basic(auth::basic(user, password));
+        self.auth = Auth::Own(auth::basic(user, password));
         self
+    }
+
+    /// `Authorization: Bearer <token>` for this request only, overriding the session's.
+    pub fn bearer_auth(mut self, token: &str) -> Self {
+        match auth::bearer(token) {
+            Some(h) => {
+                self.auth = Auth::Own(h);
+                self
+            }
+            None => self.fail(Error::InvalidHeader("value of authorization".to_owned())),
+        }
     }
 
     /// Sends no `Authorization` at all, whatever the session's default.
     pub fn no_auth(mut self) -> Self {
         self.auth = Auth::None;
         self
+    }
+
+    /// A JSON body (`Content-Type: application/json`) serialized from `value`.
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(bytes),
+            Err(e) => self.fail(Error::Body(format!("cannot encode JSON: {e}"))),
+        }
     }
 
     /// The body, from bytes (a `&'static str`, `String`, `Vec<u8>`, `Bytes`...).

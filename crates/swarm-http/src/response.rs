@@ -60,6 +60,32 @@ impl Response {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The kept body parsed as JSON into `T` (a struct, or `serde_json::Value`), e.g. to take
+    /// a login token for later requests. The request must have kept its body (`fetch`).
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            crate::Error::Decode(if self.body.is_empty() {
+                "empty body: was it kept? (use .fetch() or .keep_body())".to_owned()
+            } else {
+                format!("not the JSON expected: {e}")
+            })
+        })
+    }
+
+    /// The string at a JSON pointer (`/token`, `/data/0/id`) of the kept body, if there is
+    /// one; numbers and booleans are given as text.
+    pub fn json_field(&self, pointer: &str) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        match value.pointer(pointer)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                Some(other.to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// Payload bytes received (counted even when the body was not kept).
     pub fn bytes_received(&self) -> u64 {
         self.bytes_received

@@ -81,7 +81,7 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
     let auth = match auth {
         Auth::Session => resolved.auth.or_else(|| session.auth.clone()),
         Auth::None => None,
-        Auth::Basic(h) => Some(h),
+        Auth::Own(h) => Some(h),
     };
     let payload = body.open().await?;
     // The stats keep the method the scenario asked for, even after a 303 turned it into GET.

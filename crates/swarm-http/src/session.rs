@@ -61,6 +61,16 @@ impl Session {
         self.auth = Some(auth::basic(user, password));
     }
 
+    /// This session with `Authorization: Bearer <token>` on every request (unless a request
+    /// overrides it), e.g. with a token taken from a login response.
+    pub fn with_bearer_auth(mut self, token: &str) -> Result<Self, Error> {
+        self.auth = Some(
+            auth::bearer(token)
+                .ok_or_else(|| Error::InvalidHeader("value of authorization".to_owned()))?,
+        );
+        Ok(self)
+    }
+
     /// Removes the default auth of this session.
     pub fn clear_basic_auth(&mut self) {
         self.auth = None;

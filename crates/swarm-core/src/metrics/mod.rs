@@ -14,11 +14,12 @@ pub use entry::{EntryStats, REPORT_PERCENTILES};
 pub use event::{Event, Outcome};
 pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
 
+use crate::lock;
 use collector::Collector;
 use entry::EntryData;
 use shard::{EntryKey, FailureKey, Shard};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use thread_local::ThreadLocal;
 
@@ -37,12 +38,6 @@ pub struct Recorder {
 struct Inner {
     shards: ThreadLocal<Mutex<Shard>>,
     collector: Mutex<Collector>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a shard cannot leave it inconsistent in a way that matters more
-    // than losing the whole run's numbers, so poisoning is ignored.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Inner {

@@ -6,7 +6,7 @@ use super::downloads::Download;
 use super::form::{self, FormError};
 use super::guard::{self, Guard};
 use super::locust;
-use super::state::{AppState, ControlError, Outcome};
+use super::state::{AppState, ControlError, StartOutcome};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -131,7 +131,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
     };
     let (users, rate, run_time) = (req.users, req.spawn_rate, req.run_time);
     match app.swarm(req).await {
-        Ok(Outcome::Started { host }) => {
+        Ok(StartOutcome::Started { host }) => {
             let mut body = json!({
                 "success": true,
                 "message": "Swarming started",
@@ -142,7 +142,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
             }
             json_response(StatusCode::OK, &body)
         }
-        Ok(Outcome::Reshaped { host }) => json_response(
+        Ok(StartOutcome::Reshaped { host }) => json_response(
             StatusCode::OK,
             &json!({
                 "success": true,

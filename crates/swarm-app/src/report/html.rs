@@ -233,7 +233,7 @@ pub(crate) fn write(input: &ReportInput<'_>, path: &std::path::Path) -> Result<(
 mod tests {
     use super::*;
     use crate::report::fixture;
-    use crate::threshold::Outcome;
+    use crate::threshold::Verdict;
 
     #[test]
     fn escapes_markup() {
@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn report_has_every_section_and_no_external_reference() {
         let mut meta = fixture::meta();
-        meta.thresholds = vec![Outcome {
+        meta.thresholds = vec![Verdict {
             threshold: "p95 < 1ms".into(),
             passed: false,
             actual: "p95 = 250ms".into(),

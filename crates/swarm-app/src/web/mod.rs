@@ -10,31 +10,19 @@ mod guard;
 mod locust;
 mod state;
 
-use crate::cli::RunArgs;
-use crate::error::Usage;
 use crate::report::RunMeta;
-use crate::scenarios::ScenarioDef;
+use crate::run::Run;
 use crate::signals::StopSignals;
 use anyhow::{Context, Result};
-use guard::{Credentials, Guard};
-use state::{AppState, Outcome, StartRequest};
+pub(crate) use guard::Credentials;
+use guard::Guard;
+use state::{AppState, StartOutcome, StartRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How long open browser connections may delay the exit once the test has stopped.
 const SERVER_DRAIN: Duration = Duration::from_secs(2);
-
-/// Entry point of `swarm run` with the web UI: returns the process exit code.
-pub(crate) fn main(def: &ScenarioDef, args: RunArgs) -> Result<i32> {
-    let credentials = args
-        .web_auth
-        .as_deref()
-        .map(Credentials::parse)
-        .transpose()
-        .map_err(|e| Usage(e.to_string()))?;
-    crate::run::on_runtime(&args.clone(), serve(def, args, credentials))
-}
 
 /// `http://ADDR` as a browser would be pointed at it.
 fn page_url(addr: SocketAddr) -> String {
@@ -48,8 +36,9 @@ fn exposure_warning(addr: SocketAddr, has_auth: bool) -> Option<String> {
     })
 }
 
-async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials>) -> Result<i32> {
-    let runner = crate::run::build_runner(def, &args)?;
+/// Serves the UI for `run` until a signal; returns the process exit code.
+pub(crate) async fn serve(run: Run, credentials: Option<Credentials>) -> Result<i32> {
+    let (runner, args) = (run.runner.clone(), &run.args);
     let mut signals = StopSignals::new().context("cannot install signal handlers")?;
     let listener = tokio::net::TcpListener::bind((args.web_host.as_str(), args.web_port))
         .await
@@ -68,11 +57,11 @@ async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials
     if let Some(warning) = exposure_warning(addr, credentials.is_some()) {
         tracing::warn!(target: "swarm.web", "{warning}");
     }
-    let (warnings, watcher) = crate::cpu::spawn_watch(&args);
+    let (warnings, watcher) = crate::cpu::spawn_watch(args);
     let app = Arc::new(AppState::new(
         runner.clone(),
-        def.name,
-        &args,
+        run.scenario.clone(),
+        args,
         Arc::clone(&warnings),
     ));
     let router = api::router(
@@ -91,8 +80,8 @@ async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials
             .await
     });
     if args.autostart {
-        match app.swarm(StartRequest::from_args(&args)).await {
-            Ok(Outcome::Started { .. } | Outcome::Reshaped { .. }) => {}
+        match app.swarm(StartRequest::from_args(args)).await {
+            Ok(StartOutcome::Started { .. } | StartOutcome::Reshaped { .. }) => {}
             Err(e) => anyhow::bail!("--autostart failed: {e}"),
         }
     } else {
@@ -117,40 +106,13 @@ async fn serve(def: &ScenarioDef, args: RunArgs, credentials: Option<Credentials
         let _ = tokio::time::timeout(SERVER_DRAIN, server).await;
     }
     watcher.abort();
-    finish(&app, &args, forced).await
-}
-
-/// Prints the last run's tables, writes the reports `--json`/`--csv`/`--html` ask for, and
-/// picks the exit code as a headless run would.
-async fn finish(app: &AppState, args: &RunArgs, forced: bool) -> Result<i32> {
     let stats = app.snapshot_now().await?;
     let ran = app.has_run();
     if ran {
         print!("{}", crate::live::tables(&stats, app.runner.user_count()));
     }
-    let outcomes = crate::threshold::evaluate(&args.thresholds, &stats);
-    if ran {
-        print!("{}", crate::threshold::render(&outcomes));
-    }
-    let meta = RunMeta {
-        thresholds: outcomes.clone(),
-        ..app.run_meta()
-    };
-    crate::report::Targets {
-        json: args.json.as_deref(),
-        csv: args.csv.as_deref(),
-        csv_full_history: args.csv_full_history,
-        html: args.html.as_deref(),
-    }
-    .write(&crate::report::ReportInput {
-        meta: &meta,
-        stats: &stats,
-    })?;
-    if forced || (ran && outcomes.iter().any(|o| !o.passed)) {
-        return Ok(1);
-    }
-    let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
-    Ok(if failed { args.exit_code_on_error } else { 0 })
+    let meta: RunMeta = app.run_meta();
+    crate::run::finish(&run, &stats, meta, ran, forced)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use super::RunMeta;
 use super::json::SCHEMA;
-use crate::threshold::Outcome;
+use crate::threshold::Verdict;
 use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
@@ -152,7 +152,7 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
             .filter_map(|w| w.as_str().map(str::to_owned))
             .collect(),
         thresholds: list(v, "thresholds")
-            .map(|t| Outcome {
+            .map(|t| Verdict {
                 threshold: s(t, "threshold"),
                 passed: t["passed"].as_bool().unwrap_or(false),
                 actual: s(t, "actual"),

@@ -4,8 +4,9 @@
 use crate::cli::RunArgs;
 use crate::report::RunMeta;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use swarm_core::lock;
 use swarm_core::metrics::StatsSnapshot;
 use swarm_core::{RunState, Runner, RunnerError, TestPlan};
 
@@ -40,7 +41,7 @@ impl StartRequest {
 
 /// What `/swarm` did.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Outcome {
+pub(crate) enum StartOutcome {
     /// A new test started.
     Started {
         /// Its host.
@@ -79,7 +80,7 @@ pub(crate) struct AppState {
     /// The runner all routes drive.
     pub(crate) runner: Runner,
     /// The scenario's name.
-    pub(crate) scenario: &'static str,
+    pub(crate) scenario: String,
     /// The flags' start settings, pre-filled in the form.
     pub(crate) defaults: StartRequest,
     /// Warnings for the reports (the CPU watcher adds to them).
@@ -93,15 +94,11 @@ pub(crate) struct AppState {
     cache: Mutex<Option<(Instant, Arc<StatsSnapshot>)>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl AppState {
     /// State for `runner`, with the form's defaults taken from the flags.
     pub(crate) fn new(
         runner: Runner,
-        scenario: &'static str,
+        scenario: String,
         args: &RunArgs,
         warnings: Arc<Mutex<Vec<String>>>,
     ) -> Self {
@@ -133,14 +130,14 @@ impl AppState {
     }
 
     /// Starts a test, or reshapes the running one (Locust's `/swarm`).
-    pub(crate) async fn swarm(&self, req: StartRequest) -> Result<Outcome, ControlError> {
+    pub(crate) async fn swarm(&self, req: StartRequest) -> Result<StartOutcome, ControlError> {
         let _control = self.control.lock().await;
         self.invalidate();
         match self.runner.state() {
             RunState::Spawning | RunState::Running => {
                 self.runner.reshape(req.users, req.spawn_rate)?;
                 lock(&self.last).users = req.users;
-                Ok(Outcome::Reshaped { host: self.host() })
+                Ok(StartOutcome::Reshaped { host: self.host() })
             }
             RunState::Stopping => Err(ControlError::Stopping),
             RunState::Ready | RunState::Stopped => {
@@ -161,7 +158,7 @@ impl AppState {
                 tokio::spawn(async move { runner.start(plan).await })
                     .await
                     .map_err(|e| ControlError::Crashed(e.to_string()))??;
-                Ok(Outcome::Started { host })
+                Ok(StartOutcome::Started { host })
             }
         }
     }
@@ -211,7 +208,7 @@ impl AppState {
     pub(crate) fn run_meta(&self) -> RunMeta {
         let last = lock(&self.last).clone();
         RunMeta {
-            scenario: self.scenario.to_owned(),
+            scenario: self.scenario.clone(),
             host: last.host.as_deref().map(crate::secrets::redact_url),
             run_id: self.runner.run_id().to_owned(),
             user_count: last.users,

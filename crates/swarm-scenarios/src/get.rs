@@ -2,36 +2,13 @@
 //! keep-alive connection. For quick checks and for `cargo xtask bench http`. The URL is the
 //! test's host (`--host`, or the web UI's start form), path and query included.
 
-use super::{Prepared, ScenarioDef};
-use crate::cli::RunArgs;
-use crate::error::Usage;
-use anyhow::Result;
-use swarm_core::metrics::Metrics;
-use swarm_core::{Ctx, Extensions, Scenario, TaskError, TaskResult, Tasks, User, tasks};
-use swarm_http::{Client, ClientOptions, CtxExt, Session};
+use swarm::prelude::*;
 
-/// The registry entry.
-pub(crate) const DEF: ScenarioDef = ScenarioDef {
-    name: "get",
-    about: "GET the --host URL in a loop with no wait (quick checks, benchmarks)",
-    options: &["-H/--host URL   the URL to fetch (path and query included)"],
-    prepare,
-};
-
-fn prepare(args: &RunArgs, metrics: &Metrics) -> Result<Prepared> {
-    // The web UI's start form may give the URL later; headless runs need it now.
-    if args.headless && args.host.is_none() {
-        return Err(Usage(
-            "the get scenario needs a URL: add --host http://127.0.0.1:8080/path".into(),
-        )
-        .into());
-    }
-    let mut extensions = Extensions::new();
-    extensions.insert(Client::new(metrics.recorder(), ClientOptions::default()));
-    Ok(Prepared {
-        scenario: Scenario::new().user::<Getter>(),
-        extensions,
-    })
+/// The scenario, ready to register: `App::new("swarm").register(swarm_scenarios::get::scenario())`.
+pub fn scenario() -> Scenario {
+    Scenario::new("get")
+        .about("GET the --host URL in a loop with no wait (quick checks, benchmarks)")
+        .user::<Getter>()
 }
 
 /// The URL split once per user: the session's base (scheme://authority) and the target.
@@ -66,7 +43,7 @@ impl User for Getter {
 }
 
 impl Getter {
-    async fn fetch(&mut self, _: &mut Ctx) -> TaskResult {
+    async fn fetch(&mut self) -> TaskResult {
         self.session.get(self.path.as_str()).send().await?;
         Ok(())
     }

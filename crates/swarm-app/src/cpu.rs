@@ -1,7 +1,7 @@
 //! The generator watches itself: when its own CPU use stays above a limit (90% of its worker
 //! threads) it warns once that the numbers now measure swarm, not the target, as Locust does.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Clock ticks per second in `/proc`: Linux fixes USER_HZ at 100 for user space on every
@@ -92,16 +92,18 @@ pub(crate) async fn watch(
         if detector.sample(share) {
             let text = warning(threads, limit_pct);
             tracing::warn!(target: "swarm.main", "{text}");
-            warnings
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(text);
+            swarm_core::lock(&warnings).push(text);
         }
     }
 }
 
 /// The generator's warnings so far, shared with the reports.
 pub(crate) type Warnings = Arc<Mutex<Vec<String>>>;
+
+/// The warnings so far, copied out for a report.
+pub(crate) fn snapshot(warnings: &Warnings) -> Vec<String> {
+    swarm_core::lock(warnings).clone()
+}
 
 /// Starts watching this process's CPU for a run with `args`' thread count and limits; returns
 /// where warnings land and the watcher task (abort it when the run ends).

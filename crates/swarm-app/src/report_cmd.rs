@@ -1,7 +1,7 @@
 //! `swarm report ...`: compare two saved runs, or redraw one as HTML/CSV on demand.
 
 use crate::cli::{CompareArgs, RenderArgs, ReportCommand};
-use crate::error::Usage;
+use crate::error::UsageError;
 use crate::report::{ReportInput, Targets, compare, load};
 use anyhow::Result;
 
@@ -14,7 +14,7 @@ pub(crate) fn main(cmd: ReportCommand) -> Result<i32> {
 }
 
 fn read(path: &std::path::Path) -> Result<load::Loaded> {
-    load::read(path).map_err(|e| Usage(e.to_string()).into())
+    load::read(path).map_err(|e| UsageError(e.to_string()).into())
 }
 
 fn compare_main(args: &CompareArgs) -> Result<i32> {
@@ -34,7 +34,9 @@ fn compare_main(args: &CompareArgs) -> Result<i32> {
 
 fn render_main(args: &RenderArgs) -> Result<i32> {
     if args.html.is_none() && args.csv.is_none() {
-        return Err(Usage("nothing to render: add --html FILE and/or --csv PREFIX".into()).into());
+        return Err(
+            UsageError("nothing to render: add --html FILE and/or --csv PREFIX".into()).into(),
+        );
     }
     let loaded = read(&args.report)?;
     Targets {

@@ -8,7 +8,7 @@ pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod load;
 
-use crate::threshold::Outcome;
+use crate::threshold::Verdict;
 use swarm_core::metrics::StatsSnapshot;
 
 /// What a report needs besides the stats.
@@ -25,7 +25,7 @@ pub(crate) struct RunMeta {
     /// Warnings the reader must see (e.g. the generator was CPU-bound).
     pub(crate) warnings: Vec<String>,
     /// The `--threshold` checks and their verdicts.
-    pub(crate) thresholds: Vec<Outcome>,
+    pub(crate) thresholds: Vec<Verdict>,
 }
 
 /// Everything a report is drawn from.
@@ -60,7 +60,17 @@ pub(crate) struct Targets<'a> {
     pub(crate) html: Option<&'a std::path::Path>,
 }
 
-impl Targets<'_> {
+impl<'a> Targets<'a> {
+    /// The reports a run's `--json`, `--csv`, `--csv-full-history` and `--html` ask for.
+    pub(crate) fn from_args(args: &'a crate::cli::RunArgs) -> Self {
+        Self {
+            json: args.json.as_deref(),
+            csv: args.csv.as_deref(),
+            csv_full_history: args.csv_full_history,
+            html: args.html.as_deref(),
+        }
+    }
+
     /// Writes each requested report, logging where it went.
     pub(crate) fn write(&self, input: &ReportInput<'_>) -> anyhow::Result<()> {
         if let Some(path) = self.json {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Parses `-t`-style durations; a bare number is seconds, as in Locust.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {

@@ -1,34 +1,11 @@
-//! The command line: subcommands and flags, named after Locust's where Locust has one.
-//! Every flag also reads `SWARM_<NAME>` from the environment.
+//! The App's own flags, named after Locust's where Locust has one; every flag also reads
+//! `SWARM_<NAME>` from the environment. The command tree itself (`run SCENARIO`, `list`,
+//! `report`, authors' commands) is assembled in `command.rs`.
 
 use crate::duration::parse_duration;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// swarm: load testing with virtual users written as code.
-#[derive(Debug, Parser)]
-#[command(name = "swarm", version, about, long_about = None, args_override_self = true)]
-pub(crate) struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub(crate) command: Command,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub(crate) enum Command {
-    /// Run a scenario (see `swarm list`).
-    Run(Box<RunArgs>),
-    /// List the built-in scenarios and their options.
-    List,
-    /// ownCloud housekeeping.
-    #[command(subcommand)]
-    Owncloud(OwncloudCommand),
-    /// Work with saved reports: compare two runs, or redraw one as CSV/HTML.
-    #[command(subcommand)]
-    Report(ReportCommand),
-}
 
 /// `swarm report ...`
 #[derive(Debug, Subcommand)]
@@ -64,48 +41,9 @@ pub(crate) struct RenderArgs {
     pub(crate) csv_full_history: bool,
 }
 
-/// `swarm owncloud ...`
-#[derive(Debug, Subcommand)]
-pub(crate) enum OwncloudCommand {
-    /// Delete leftover accounts whose names start with a prefix (e.g. after `kill -9`).
-    Cleanup(CleanupArgs),
-}
-
-/// `swarm owncloud cleanup` options.
-#[derive(Debug, Args)]
-pub(crate) struct CleanupArgs {
-    /// Delete every account whose id starts with this prefix (e.g. `swarm-k3x9q2-`).
-    #[arg(long, env = "SWARM_PREFIX")]
-    pub(crate) prefix: String,
-    /// The ownCloud server, e.g. http://127.0.0.1:8080.
-    #[arg(short = 'H', long, env = "SWARM_HOST")]
-    pub(crate) host: String,
-    /// Only list what would be deleted.
-    #[arg(long)]
-    pub(crate) dry_run: bool,
-    #[command(flatten)]
-    pub(crate) admin: AdminArgs,
-}
-
-/// ownCloud admin credentials: the password never only from a flag.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct AdminArgs {
-    /// ownCloud admin user for provisioning.
-    #[arg(long, env = "SWARM_ADMIN_USER", default_value = "admin")]
-    pub(crate) admin_user: String,
-    /// File holding the admin password (first line); or set SWARM_ADMIN_PASSWORD.
-    #[arg(long, env = "SWARM_ADMIN_PASSWORD_FILE")]
-    pub(crate) admin_password_file: Option<PathBuf>,
-    /// The admin password itself (visible in `ps`: prefer SWARM_ADMIN_PASSWORD or the file).
-    #[arg(long, env = "SWARM_ADMIN_PASSWORD", hide_env_values = true)]
-    pub(crate) admin_password: Option<String>,
-}
-
-/// `swarm run` options.
+/// The options of every `run SCENARIO`, whatever the scenario (its own come after them).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RunArgs {
-    /// The scenario to run (see `swarm list`).
-    pub(crate) scenario: String,
     /// Peak number of concurrent users.
     #[arg(short = 'u', long, env = "SWARM_USERS", default_value_t = 1, allow_negative_numbers = true, value_parser = parse_users)]
     pub(crate) users: usize,
@@ -198,40 +136,6 @@ pub(crate) struct RunArgs {
     /// How often swarm samples its own CPU use.
     #[arg(long, env = "SWARM_CPU_SAMPLE_INTERVAL", default_value = "2s", value_parser = parse_duration, hide = true)]
     pub(crate) cpu_sample_interval: Duration,
-    #[command(flatten)]
-    pub(crate) admin: AdminArgs,
-    #[command(flatten)]
-    pub(crate) owncloud: OwncloudArgs,
-}
-
-/// Options of the `owncloud` scenario.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct OwncloudArgs {
-    /// Account-name prefix; the run id is appended so runs never collide.
-    #[arg(long, env = "SWARM_USER_PREFIX", default_value = "swarm")]
-    pub(crate) user_prefix: String,
-    /// Bytes per upload (default: the seed's "my data").
-    #[arg(long, env = "SWARM_UPLOAD_SIZE")]
-    pub(crate) upload_size: Option<u64>,
-    /// Weight of the download task.
-    #[arg(long, env = "SWARM_WEIGHT_DOWNLOAD", default_value_t = 3)]
-    pub(crate) weight_download: u32,
-    /// Weight of the upload task.
-    #[arg(long, env = "SWARM_WEIGHT_UPLOAD", default_value_t = 1)]
-    pub(crate) weight_upload: u32,
-    /// Weight of a PROPFIND of the home folder.
-    #[arg(long, env = "SWARM_WEIGHT_PROPFIND", default_value_t = 0)]
-    pub(crate) weight_propfind: u32,
-    /// Weight of a MKCOL + MOVE + DELETE round.
-    #[arg(long, env = "SWARM_WEIGHT_FOLDERS", default_value_t = 0)]
-    pub(crate) weight_folders: u32,
-    /// Wait between a user's tasks.
-    #[arg(long, env = "SWARM_WAIT", default_value = "1s", value_parser = parse_duration)]
-    pub(crate) wait: Duration,
-    /// Reproduce the seed's bug: send the admin DELETE through the user's own cookie jar
-    /// (ownCloud then answers 401 and the accounts stay; `swarm owncloud cleanup` removes them).
-    #[arg(long, env = "SWARM_ADMIN_ON_USER_SESSION")]
-    pub(crate) admin_on_user_session: bool,
 }
 
 fn parse_users(s: &str) -> Result<usize, String> {
@@ -250,7 +154,8 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 /// Accepts http(s) URLs with a host; the path, if any, becomes the base of every request.
-pub(crate) fn parse_host(s: &str) -> Result<String, String> {
+/// Public so scenarios' own commands check hosts the same way.
+pub fn parse_host(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s)
         .map_err(|e| format!("`{s}` is not a URL ({e}): give e.g. http://127.0.0.1:8080"))?;
     if !matches!(url.scheme(), "http" | "https") {

@@ -70,7 +70,7 @@ pub(crate) struct Threshold {
 
 /// A threshold judged against a run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub(crate) struct Outcome {
+pub(crate) struct Verdict {
     /// The threshold as written.
     pub(crate) threshold: String,
     /// Whether it held.
@@ -233,7 +233,7 @@ fn measure(metric: Metric, e: &EntryStats, stats: &StatsSnapshot) -> (f64, Strin
 }
 
 /// Judges every threshold against the final stats; a missing row fails its threshold.
-pub(crate) fn evaluate(thresholds: &[Threshold], stats: &StatsSnapshot) -> Vec<Outcome> {
+pub(crate) fn evaluate(thresholds: &[Threshold], stats: &StatsSnapshot) -> Vec<Verdict> {
     thresholds
         .iter()
         .map(|t| {
@@ -247,13 +247,13 @@ pub(crate) fn evaluate(thresholds: &[Threshold], stats: &StatsSnapshot) -> Vec<O
                     // A time threshold on a row without requests has nothing to vouch for.
                     let passed =
                         (e.num_requests > 0 || !t.metric.is_time()) && t.op.holds(value, t.limit);
-                    Outcome {
+                    Verdict {
                         threshold: t.text.clone(),
                         passed,
                         actual: format!("{} = {shown}", t.metric_name),
                     }
                 }
-                Err(why) => Outcome {
+                Err(why) => Verdict {
                     threshold: t.text.clone(),
                     passed: false,
                     actual: why,
@@ -264,7 +264,7 @@ pub(crate) fn evaluate(thresholds: &[Threshold], stats: &StatsSnapshot) -> Vec<O
 }
 
 /// The pass/fail list printed at the end; empty without thresholds.
-pub(crate) fn render(outcomes: &[Outcome]) -> String {
+pub(crate) fn render(outcomes: &[Verdict]) -> String {
     if outcomes.is_empty() {
         return String::new();
     }

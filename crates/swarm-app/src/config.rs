@@ -14,10 +14,6 @@ pub(crate) const DEFAULT_FILE: &str = "swarm.toml";
 /// Options a config file may not set: they steer the parse itself.
 const NOT_FROM_FILE: &[&str] = &["config", "print-config", "help", "version"];
 
-/// Options whose values are secret: shown as `***` by `--print-config` (as is every option
-/// that hides its environment value in `--help`).
-const SECRET: &[&str] = &["admin-password", "web-auth"];
-
 /// Why a config file was refused; always names the file (and the key).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum ConfigError {
@@ -39,13 +35,15 @@ pub(crate) enum ConfigError {
         /// The parser's message.
         reason: String,
     },
-    /// A key that is no `swarm run` option.
+    /// A key that is no option of the scenario's command.
     #[error(
-        "{path}: unknown key `{key}`: keys are `swarm run` long option names, e.g. users, spawn-rate, run-time (see `swarm run --help`)"
+        "{path}: unknown key `{key}`: keys are `{command}` long option names, e.g. users, spawn-rate, run-time (see `{command} --help`)"
     )]
     UnknownKey {
         /// The file.
         path: String,
+        /// The command the file is for, e.g. `swarm run get`.
+        command: String,
         /// The key as written.
         key: String,
     },
@@ -99,7 +97,7 @@ pub(crate) fn locate(args: &[OsString], env: Option<OsString>) -> Option<(PathBu
     default.is_file().then_some((default, false))
 }
 
-/// Reads and checks `path` against the options of `run` (the `swarm run` command).
+/// Reads and checks `path` against the options of `run` (one scenario's `run` command).
 pub(crate) fn load(path: &Path, run: &Command) -> Result<ConfigFile, ConfigError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
@@ -154,6 +152,10 @@ pub(crate) fn parse(path: &str, text: &str, run: &Command) -> Result<ConfigFile,
             .filter(|_| !NOT_FROM_FILE.contains(&long.as_str()))
             .ok_or_else(|| ConfigError::UnknownKey {
                 path: path.to_owned(),
+                command: run
+                    .get_bin_name()
+                    .unwrap_or_else(|| run.get_name())
+                    .to_owned(),
                 key: key.clone(),
             })?;
         let bad = |reason: String| ConfigError::BadValue {
@@ -236,7 +238,7 @@ pub(crate) fn first_line(text: &str) -> String {
         .to_owned()
 }
 
-/// `cmd` (the `swarm run` command) with the file's values as defaults.
+/// `cmd` (one scenario's `run` command) with the file's values as defaults.
 pub(crate) fn apply(mut cmd: Command, file: &ConfigFile) -> Command {
     for (id, values) in &file.values {
         let values = values.clone();
@@ -272,7 +274,8 @@ pub(crate) fn render(run: &Command, matches: &ArgMatches, file: Option<&ConfigFi
             .unwrap_or_default();
         let value = if raw.is_empty() {
             "(unset)".to_owned()
-        } else if SECRET.contains(&name.as_str()) || arg.is_hide_env_values_set() {
+        } else if arg.is_hide_env_values_set() {
+            // A secret: an option that hides its environment value in `--help`.
             "***".to_owned()
         } else {
             raw.iter()
@@ -299,14 +302,11 @@ pub(crate) fn render(run: &Command, matches: &ArgMatches, file: Option<&ConfigFi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use clap::Args;
     use expect_test::{Expect, expect};
 
     fn run_cmd() -> Command {
-        crate::cli::Cli::command()
-            .find_subcommand("run")
-            .cloned()
-            .expect("run subcommand")
+        crate::cli::RunArgs::augment_args(Command::new("get").bin_name("swarm run get"))
     }
 
     #[test]
@@ -342,7 +342,7 @@ mod tests {
         check(
             "userz = 5",
             expect![
-                "swarm.toml: unknown key `userz`: keys are `swarm run` long option names, e.g. users, spawn-rate, run-time (see `swarm run --help`)"
+                "swarm.toml: unknown key `userz`: keys are `swarm run get` long option names, e.g. users, spawn-rate, run-time (see `swarm run get --help`)"
             ],
         );
         check(
@@ -376,7 +376,7 @@ mod tests {
         check(
             "config = \"other.toml\"",
             expect![
-                "swarm.toml: unknown key `config`: keys are `swarm run` long option names, e.g. users, spawn-rate, run-time (see `swarm run --help`)"
+                "swarm.toml: unknown key `config`: keys are `swarm run get` long option names, e.g. users, spawn-rate, run-time (see `swarm run get --help`)"
             ],
         );
     }

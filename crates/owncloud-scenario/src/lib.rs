@@ -1,0 +1,378 @@
+//! The `owncloud` scenario: the seed (Locust + ownCloud, episode 3), made robust, written on
+//! swarm's public API like any author's scenario; plus `owncloud cleanup`.
+//!
+//! Every virtual user creates its own account `{prefix}-{run id}-{index}` through a fresh admin
+//! session, warms it with one PROPFIND (a real server races on parallel first logins), then
+//! downloads `ownCloud Manual.pdf` and uploads to its own file 3:1 with a 1 s wait; on stop it
+//! deletes the account through another fresh admin session — never the user's cookie jar,
+//! whose session cookies would make ownCloud answer 401 (the seed's pitfall).
+
+use bytes::Bytes;
+use ocs_dav::dav::{Dav, Depth};
+use ocs_dav::ocs::{Ocs, OcsError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use swarm::http::Client;
+use swarm::prelude::*;
+use swarm::{BoxError, UsageError, parse_duration};
+use uuid::Uuid;
+
+/// The scenario, ready to register with an [`App`](swarm::App).
+pub fn scenario() -> Scenario {
+    Scenario::new("owncloud")
+        .about("ownCloud users: an account each, WebDAV downloads and uploads 3:1, accounts deleted on stop")
+        .options::<OwncloudOptions>()
+        .setup(settle)
+        .on_test_start(check_server)
+        .user::<OwnCloudUser>()
+}
+
+/// ownCloud admin credentials: the password never only from a flag.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AdminArgs {
+    /// ownCloud admin user for provisioning.
+    #[arg(long, env = "SWARM_ADMIN_USER", default_value = "admin")]
+    pub admin_user: String,
+    /// File holding the admin password (first line); or set SWARM_ADMIN_PASSWORD.
+    #[arg(long, env = "SWARM_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
+    /// The admin password itself (visible in `ps`: prefer SWARM_ADMIN_PASSWORD or the file).
+    #[arg(long, env = "SWARM_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+}
+
+impl AdminArgs {
+    /// The admin password: the file's first line, else `SWARM_ADMIN_PASSWORD`/the flag.
+    pub fn password(&self) -> Result<Secret, UsageError> {
+        if let Some(path) = &self.admin_password_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                UsageError(format!(
+                    "cannot read --admin-password-file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let line = text.lines().next().unwrap_or("");
+            if line.is_empty() {
+                return Err(UsageError(format!(
+                    "--admin-password-file {} is empty: put the password on its first line",
+                    path.display()
+                )));
+            }
+            return Ok(Secret::new(line));
+        }
+        match &self.admin_password {
+            Some(p) if !p.is_empty() => Ok(p.clone()),
+            _ => Err(UsageError("no ownCloud admin password: set SWARM_ADMIN_PASSWORD or pass --admin-password-file FILE".into())),
+        }
+    }
+}
+
+/// The scenario's own flags (shown under it in `swarm run owncloud --help`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OwncloudOptions {
+    #[command(flatten)]
+    admin: AdminArgs,
+    /// Account-name prefix; the run id is appended so runs never collide.
+    #[arg(long, env = "SWARM_USER_PREFIX", default_value = "swarm")]
+    user_prefix: String,
+    /// Bytes per upload (default: the seed's "my data").
+    #[arg(long, env = "SWARM_UPLOAD_SIZE")]
+    upload_size: Option<u64>,
+    /// Weight of the download task.
+    #[arg(long, env = "SWARM_WEIGHT_DOWNLOAD", default_value_t = 3)]
+    weight_download: u32,
+    /// Weight of the upload task.
+    #[arg(long, env = "SWARM_WEIGHT_UPLOAD", default_value_t = 1)]
+    weight_upload: u32,
+    /// Weight of a PROPFIND of the home folder.
+    #[arg(long, env = "SWARM_WEIGHT_PROPFIND", default_value_t = 0)]
+    weight_propfind: u32,
+    /// Weight of a MKCOL + MOVE + DELETE round.
+    #[arg(long, env = "SWARM_WEIGHT_FOLDERS", default_value_t = 0)]
+    weight_folders: u32,
+    /// Wait between a user's tasks.
+    #[arg(long, env = "SWARM_WAIT", default_value = "1s", value_parser = parse_duration)]
+    wait: Duration,
+    /// Reproduce the seed's bug: send the admin DELETE through the user's own cookie jar
+    /// (ownCloud then answers 401 and the accounts stay; `swarm owncloud cleanup` removes them).
+    #[arg(long, env = "SWARM_ADMIN_ON_USER_SESSION")]
+    admin_on_user_session: bool,
+}
+
+/// What every user reads, settled once from the options.
+#[derive(Debug)]
+struct Settings {
+    admin_user: String,
+    admin_password: Secret,
+    /// `{user_prefix}-{run id}-` without the run id; every account name starts with it.
+    prefix_base: String,
+    upload: Bytes,
+    wait: Wait,
+    weights: [u32; 4],
+    /// The seed's mistake, on purpose: admin calls through the user's jar.
+    admin_on_user_session: bool,
+}
+
+/// Checks the options, reads the password, and shares the settings with every user.
+fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
+    if setup.headless() && setup.host().is_none() {
+        return Err("the owncloud scenario needs --host URL of an ownCloud server (`cargo xtask run owncloud` starts a local simulator)".into());
+    }
+    let o = setup.options::<OwncloudOptions>()?;
+    let weights = [
+        o.weight_download,
+        o.weight_upload,
+        o.weight_propfind,
+        o.weight_folders,
+    ];
+    if weights.iter().all(|w| *w == 0) {
+        return Err("every task weight is 0: give at least one --weight-* above 0".into());
+    }
+    let upload = match o.upload_size {
+        Some(n) => Bytes::from(vec![
+            b'x';
+            usize::try_from(n)
+                .map_err(|_| "--upload-size is too large")?
+        ]),
+        None => Bytes::from_static(b"my data"),
+    };
+    let settings = Settings {
+        admin_user: o.admin.admin_user.clone(),
+        admin_password: o.admin.password()?,
+        prefix_base: o.user_prefix.clone(),
+        upload,
+        wait: Wait::constant(o.wait),
+        weights,
+        admin_on_user_session: o.admin_on_user_session,
+    };
+    setup.share(Arc::new(settings));
+    Ok(())
+}
+
+/// A fresh, cookie-less admin session: admin calls never share a jar with a user's.
+fn admin_session(client: &Client, host: &str, s: &Settings) -> Result<Session, TaskError> {
+    Ok(Session::new(client, host)?.with_basic_auth(&s.admin_user, s.admin_password.expose()))
+}
+
+/// Before any user spawns: the host answers OCS and the admin credentials work, so a bad
+/// `--host` or password is one clear error, not N failed users.
+async fn check_server(ctx: TestCtx) -> TaskResult {
+    let s = ctx.shared::<Arc<Settings>>()?;
+    let host = ctx
+        .host()
+        .ok_or("no host: give --host or fill in the start form's host")?;
+    let admin = admin_session(&ctx.http_client()?, host, s)?;
+    match Ocs::new(&admin)
+        .list_users(Some(&s.prefix_base), Some(1), None)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(OcsError::Unauthorised) => Err(TaskError::Exception(format!(
+            "{host} refused the admin credentials of `{}` (OCS 997): check --admin-user and the password",
+            s.admin_user
+        ))),
+        Err(OcsError::Http(e)) => Err(TaskError::Exception(format!("cannot reach {host}: {e}"))),
+        Err(e) => Err(TaskError::Exception(format!("{host}: {e}"))),
+    }
+}
+
+/// One virtual user: an ownCloud account of its own and a WebDAV session logged in as it.
+struct OwnCloudUser {
+    name: String,
+    file: String,
+    dav: Dav,
+    settings: Arc<Settings>,
+}
+
+impl User for OwnCloudUser {
+    async fn on_start(ctx: &mut Ctx) -> Result<Self, TaskError> {
+        let settings = Arc::clone(ctx.shared::<Arc<Settings>>()?);
+        let name = format!(
+            "{}-{}-{}",
+            settings.prefix_base,
+            ctx.run_id(),
+            ctx.user_index()
+        );
+        let password = Uuid::new_v4().simple().to_string();
+        let client = ctx.http_client()?;
+        let host = ctx.host().ok_or("no --host")?.to_owned();
+        Ocs::new(&admin_session(&client, &host, &settings)?)
+            .create_user(&name, &password)
+            .await?;
+        let dav = Dav::new(ctx.session()?.with_basic_auth(&name, &password), &name);
+        // The first authenticated request copies the skeleton; warm it alone.
+        if let Err(e) = dav.propfind("", Depth::Zero).await {
+            // on_stop runs only after a successful start: remove the account here.
+            let _ = Ocs::new(&admin_session(&client, &host, &settings)?)
+                .remove_user(&name)
+                .await;
+            return Err(e.into());
+        }
+        Ok(Self {
+            file: format!("locust-perfomance-test-file{}.txt", Uuid::new_v4()),
+            name,
+            dav,
+            settings,
+        })
+    }
+
+    fn tasks(&self) -> Tasks<Self> {
+        let [download, upload, propfind, folders] = self.settings.weights;
+        tasks![
+            download => Self::download,
+            upload => Self::upload,
+            propfind => Self::propfind,
+            folders => Self::folders,
+        ]
+    }
+
+    fn wait_time(&self) -> Wait {
+        self.settings.wait
+    }
+
+    async fn on_stop(&mut self, ctx: &mut Ctx) -> TaskResult {
+        let host = ctx.host().ok_or("no --host")?;
+        let s = &self.settings;
+        let admin = if s.admin_on_user_session {
+            // A clone shares the user's jar: its session cookies override the admin's basic
+            // auth and ownCloud answers 401 (statuscode 997), exactly as in the seed.
+            self.dav
+                .session()
+                .clone()
+                .with_basic_auth(&s.admin_user, s.admin_password.expose())
+        } else {
+            admin_session(&ctx.http_client()?, host, s)?
+        };
+        Ocs::new(&admin).remove_user(&self.name).await?;
+        Ok(())
+    }
+}
+
+impl OwnCloudUser {
+    async fn download(&mut self) -> TaskResult {
+        self.dav.get("ownCloud Manual.pdf").await?;
+        Ok(())
+    }
+
+    async fn upload(&mut self) -> TaskResult {
+        self.dav
+            .named("[file]")
+            .put(&self.file, self.settings.upload.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn propfind(&mut self) -> TaskResult {
+        self.dav.named("").propfind("", Depth::One).await?;
+        Ok(())
+    }
+
+    async fn folders(&mut self) -> TaskResult {
+        let dir = format!("swarm-dir-{}", Uuid::new_v4().simple());
+        let moved = format!("{dir}-moved");
+        self.dav.named("[dir]").mkcol(&dir).await?;
+        self.dav.named("[dir]").mv(&dir, &moved, false).await?;
+        self.dav.named("[dir]").delete(&moved).await?;
+        Ok(())
+    }
+}
+
+/// `swarm owncloud ...`: housekeeping commands.
+#[derive(Debug, clap::Args)]
+pub struct Housekeeping {
+    #[command(subcommand)]
+    command: HousekeepingCommand,
+}
+
+/// The housekeeping commands.
+#[derive(Debug, clap::Subcommand)]
+enum HousekeepingCommand {
+    /// Delete leftover accounts whose names start with a prefix (e.g. after `kill -9`).
+    Cleanup(CleanupArgs),
+}
+
+/// `swarm owncloud cleanup` options.
+#[derive(Debug, clap::Args)]
+struct CleanupArgs {
+    /// Delete every account whose id starts with this prefix (e.g. `swarm-k3x9q2-`).
+    #[arg(long, env = "SWARM_PREFIX")]
+    prefix: String,
+    /// The ownCloud server, e.g. http://127.0.0.1:8080.
+    #[arg(short = 'H', long, env = "SWARM_HOST")]
+    host: String,
+    /// Only list what would be deleted.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+/// Runs `swarm owncloud ...`; register it with `App::command("owncloud", .., housekeeping)`.
+pub fn housekeeping(cmd: Housekeeping) -> Result<u8, BoxError> {
+    match cmd.command {
+        HousekeepingCommand::Cleanup(args) => cleanup(args),
+    }
+}
+
+/// `swarm owncloud cleanup --prefix P`: deletes every account starting with P, listing each.
+fn cleanup(args: CleanupArgs) -> Result<u8, BoxError> {
+    let host = swarm::parse_host(&args.host).map_err(UsageError)?;
+    if args.prefix.len() < 3 {
+        return Err(UsageError(format!(
+            "--prefix `{}` is too short: give at least 3 characters (e.g. swarm-k3x9q2-)",
+            args.prefix
+        ))
+        .into());
+    }
+    let password = args.admin.password()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let client = Client::unbound(swarm::http::ClientOptions::default());
+        let admin_user = args.admin.admin_user.as_str();
+        // A fresh session per call: never a jar another call filled.
+        let admin = || -> Result<Session, BoxError> {
+            Ok(Session::new(&client, &host)?.with_basic_auth(admin_user, password.expose()))
+        };
+        let mut doomed = Vec::new();
+        let page = 500;
+        let mut offset = 0;
+        loop {
+            let ids = Ocs::new(&admin()?)
+                .list_users(Some(&args.prefix), Some(page), Some(offset))
+                .await
+                .map_err(|e| format!("cannot list accounts on {host}: {e}"))?;
+            let n = ids.len() as u32;
+            doomed.extend(ids.into_iter().filter(|id| id.starts_with(&args.prefix)));
+            if n < page {
+                break;
+            }
+            offset += page;
+        }
+        if doomed.is_empty() {
+            println!("no accounts start with `{}`", args.prefix);
+            return Ok(0);
+        }
+        let mut failed = 0;
+        for id in &doomed {
+            if args.dry_run {
+                println!("would delete {id}");
+                continue;
+            }
+            match Ocs::new(&admin()?).remove_user(id).await {
+                Ok(()) => println!("deleted {id}"),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("cannot delete {id}: {e}");
+                }
+            }
+        }
+        if failed > 0 {
+            return Err(
+                format!("{failed} of {} accounts could not be deleted", doomed.len()).into(),
+            );
+        }
+        Ok(0)
+    })
+}

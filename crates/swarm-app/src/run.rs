@@ -1,0 +1,229 @@
+//! `run SCENARIO`: the one run driver. It prepares the scenario (options, setup steps, the
+//! HTTP client), builds the runner, hands it to the headless console or the web UI, and
+//! finishes every run the same way: final tables, thresholds, reports, exit code.
+
+use crate::app::App;
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::live::Live;
+use crate::parse::RunRequest;
+use crate::report::{ReportInput, RunMeta, Targets};
+use crate::scenario::{Scenario, Setup};
+use crate::signals::StopSignals;
+use crate::threshold;
+use anyhow::{Context, Result};
+use std::time::Duration;
+use swarm_core::metrics::{Metrics, StatsSnapshot};
+use swarm_core::{Extensions, Runner, RunnerConfig, RunnerError, TestPlan};
+use swarm_http::{Client, ClientOptions};
+
+/// How often the ramp-up progress is refreshed.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// What every part of a run (console, web UI, reports) needs to know about it.
+pub(crate) struct Run {
+    /// The runner, with the scenario's users and shared values.
+    pub(crate) runner: Runner,
+    /// The scenario's name, for logs and reports.
+    pub(crate) scenario: String,
+    /// The App's flags.
+    pub(crate) args: RunArgs,
+}
+
+/// Entry point of `run SCENARIO`: returns the process exit code.
+pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
+    let RunRequest {
+        scenario,
+        args,
+        matches,
+    } = req;
+    let scenario = &app.scenarios[scenario];
+    if args.threads == Some(0) {
+        return Err(UsageError(
+            "--threads 0 cannot run anything: give 1 or more, or leave it out for every core"
+                .into(),
+        )
+        .into());
+    }
+    if args.print_interval.is_zero() {
+        return Err(UsageError(
+            "--print-interval 0 would print without pause: give e.g. 2s".into(),
+        )
+        .into());
+    }
+    let credentials = args
+        .web_auth
+        .as_deref()
+        .map(crate::web::Credentials::parse)
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
+    let runner = build_runner(scenario, &args, &matches)?;
+    let run = Run {
+        runner,
+        scenario: scenario.name.clone(),
+        args,
+    };
+    on_runtime(&run.args.clone(), async move {
+        if run.args.headless {
+            headless(run).await
+        } else {
+            crate::web::serve(run, credentials).await
+        }
+    })
+}
+
+/// Installs the logger, then runs `work` on a multi-threaded runtime of `--threads` workers
+/// (the UI, the console and every user share it) and returns its exit code.
+fn on_runtime(args: &RunArgs, work: impl std::future::Future<Output = Result<i32>>) -> Result<i32> {
+    crate::logging::init(args.loglevel, args.logfile.as_deref())?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n);
+    }
+    let rt = rt
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let code = rt.block_on(work);
+    // Users that ignored cancellation must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+/// The shared values a run's users read: the HTTP client, the scenario's parsed options,
+/// its shared data, and whatever its setup steps add.
+fn prepare(
+    scenario: &Scenario,
+    args: &RunArgs,
+    matches: &clap::ArgMatches,
+    metrics: &Metrics,
+) -> Result<Extensions> {
+    // The web UI's start form may give the host later; headless runs need it now.
+    if args.headless && args.host.is_none() && scenario.host_required {
+        return Err(UsageError(format!(
+            "the {} scenario needs a target: add --host URL, e.g. --host http://127.0.0.1:8080",
+            scenario.name
+        ))
+        .into());
+    }
+    let mut shared = scenario.shared.clone();
+    shared.insert(Client::new(metrics.recorder(), ClientOptions::default()));
+    for set in &scenario.options {
+        (set.extract)(matches, &mut shared)
+            .map_err(|e| UsageError(crate::config::first_line(&e.render().to_string())))?;
+    }
+    let mut setup = Setup {
+        shared: &mut shared,
+        host: args.host.as_deref(),
+        headless: args.headless,
+    };
+    for step in &scenario.setups {
+        step(&mut setup).map_err(|e| UsageError(e.to_string()))?;
+    }
+    Ok(shared)
+}
+
+/// The runner for `scenario` with `args`, recording into fresh metrics.
+fn build_runner(scenario: &Scenario, args: &RunArgs, matches: &clap::ArgMatches) -> Result<Runner> {
+    let metrics = Metrics::with_history(Duration::from_secs(10), args.csv_full_history);
+    let extensions = prepare(scenario, args, matches, &metrics)?;
+    let config = RunnerConfig {
+        stop_timeout: args.stop_timeout,
+        seed: args.seed,
+        reset_stats_after_ramp: args.reset_stats,
+        extensions,
+        ..RunnerConfig::default()
+    };
+    Ok(Runner::with_metrics(
+        scenario.users.clone(),
+        config,
+        metrics,
+    ))
+}
+
+/// The end of every run, headless or web: thresholds judged, reports written, exit code
+/// chosen. `ran` is false when the web UI never started a test (nothing to judge).
+pub(crate) fn finish(
+    run: &Run,
+    stats: &StatsSnapshot,
+    meta: RunMeta,
+    ran: bool,
+    forced: bool,
+) -> Result<i32> {
+    let args = &run.args;
+    let outcomes = threshold::evaluate(&args.thresholds, stats);
+    if ran {
+        print!("{}", threshold::render(&outcomes));
+    }
+    let meta = RunMeta {
+        thresholds: outcomes.clone(),
+        ..meta
+    };
+    Targets::from_args(args).write(&ReportInput { meta: &meta, stats })?;
+    if forced || (ran && outcomes.iter().any(|o| !o.passed)) {
+        return Ok(1);
+    }
+    let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
+    Ok(if failed { args.exit_code_on_error } else { 0 })
+}
+
+async fn headless(run: Run) -> Result<i32> {
+    let args = &run.args;
+    let mut signals = StopSignals::new().context("cannot install signal handlers")?;
+    tracing::info!(target: "swarm.main", "Starting swarm {} (run id {})", env!("CARGO_PKG_VERSION"), run.runner.run_id());
+    let plan = TestPlan {
+        users: args.users,
+        spawn_rate: args.spawn_rate,
+        run_time: args.run_time,
+        host: args.host.clone(),
+    };
+    let (warnings, watcher) = crate::cpu::spawn_watch(args);
+    match run.runner.start(plan).await {
+        Ok(()) => {}
+        Err(RunnerError::TestStartFailed(message)) => anyhow::bail!("{message}"),
+        Err(e) => return Err(UsageError(e.to_string()).into()),
+    }
+    let mut live = Live::new(args.users, args.only_summary);
+    let mut ticker = tokio::time::interval_at(
+        tokio::time::Instant::now() + args.print_interval,
+        args.print_interval,
+    );
+    let mut progress = tokio::time::interval(PROGRESS_EVERY);
+    let mut interrupted = false;
+    let mut forced = false;
+    let stopped = run.runner.wait_stopped();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => break,
+            name = signals.recv() => {
+                if interrupted {
+                    tracing::warn!(target: "swarm.main", "Second {name}: exiting now; users still stopping may leave data behind");
+                    forced = true;
+                    break;
+                }
+                interrupted = true;
+                tracing::info!(target: "swarm.main", "Got {name}: stopping every user (again to exit at once)");
+                let r = run.runner.clone();
+                tokio::spawn(async move { r.stop().await });
+            }
+            _ = progress.tick() => live.progress(run.runner.state(), run.runner.user_count()),
+            _ = ticker.tick() => live.table(&run.runner.snapshot(), run.runner.user_count()),
+        }
+    }
+    if !forced {
+        run.runner.quit().await;
+    }
+    watcher.abort();
+    let stats = run.runner.snapshot();
+    live.summary(&stats, run.runner.user_count());
+    let meta = RunMeta {
+        scenario: run.scenario.clone(),
+        host: args.host.as_deref().map(crate::secrets::redact_url),
+        run_id: run.runner.run_id().to_owned(),
+        user_count: args.users,
+        warnings: crate::cpu::snapshot(&warnings),
+        thresholds: Vec::new(),
+    };
+    finish(&run, &stats, meta, true, forced)
+}
