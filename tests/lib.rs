@@ -1,5 +1,8 @@
 //! Shared helpers for swarm's end-to-end tests: locating (and if needed building) the real
-//! binaries, starting owncloud-sim on 127.0.0.1, and running `swarm` with a time bound.
+//! binaries, starting owncloud-sim (or the [`shop_api`] REST server) on 127.0.0.1, and running
+//! `swarm` with a time bound.
+
+pub mod shop_api;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

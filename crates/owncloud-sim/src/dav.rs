@@ -1,5 +1,6 @@
 //! WebDAV file methods under a user's home, with Sabre's status codes and error bodies.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -12,7 +13,7 @@ use crate::propfind::{self, Ctx, Entry, Want};
 use crate::router::{Resp, empty, full};
 use crate::state::State;
 use crate::store::{UserEntry, lock, read, write};
-use crate::tree::{Content, DIR_MIME, Node, TreeError, new_etag, now_secs};
+use crate::tree::{Content, Node, Tree, TreeError};
 
 /// Which URL space the request came through (it decides hrefs and Destination parsing).
 #[derive(Debug, Clone, Copy)]
@@ -188,7 +189,12 @@ pub(crate) fn handle(
             Err(e) => tree_error(e, &key),
         },
         "MOVE" | "COPY" => transfer(parts, &key, m == "MOVE", me),
-        "PROPFIND" => propfind(state, parts, &body, &key, &href_base, me),
+        "PROPFIND" => {
+            let display = lock(&me.profile).display_name.clone();
+            let owner = (me.id.as_str(), display.as_str());
+            let tree = || read(&me.tree);
+            propfind(state, parts, &body, &key, &href_base, owner, tree)
+        }
         "OPTIONS" => options(),
         _ => not_implemented(m),
     }
@@ -212,27 +218,8 @@ pub(crate) fn options() -> Resp {
 fn foreign(state: &State, parts: &Parts, body: &[u8], key: &str, href_base: &str) -> Resp {
     match parts.method.as_str() {
         "PROPFIND" if key.is_empty() => {
-            let want = match propfind::parse(body) {
-                Ok(w) => w,
-                Err(e) => return bad_request(&e.0),
-            };
-            let node = Node {
-                content: Content::Dir,
-                mtime: now_secs(),
-                etag: new_etag(),
-                fileid: 0,
-                mime: DIR_MIME,
-            };
-            let entries = [Entry {
-                href: format!("{href_base}/"),
-                node: &node,
-                size: 0,
-            }];
-            let ctx = Ctx {
-                instance_id: &state.instance_id,
-                owner: ("", ""),
-            };
-            multistatus(propfind::render(&entries, &want, &ctx))
+            let bare = || Box::new(Tree::bare());
+            propfind(state, parts, body, key, href_base, ("", ""), bare)
         }
         "GET" | "HEAD" | "PROPFIND" | "DELETE" => not_found(key),
         "OPTIONS" => options(),
@@ -461,13 +448,17 @@ fn transfer(parts: &Parts, key: &str, is_move: bool, me: &UserEntry) -> Resp {
     }
 }
 
-fn propfind(
+/// PROPFIND of `key` in the tree `open` hands out (called once the request parsed), hrefs
+/// under `href_base`, `owner` (id, display name) for the owner properties: 400 for a bad
+/// body, 404 for a missing key, else the multistatus.
+fn propfind<T: Deref<Target = Tree>>(
     state: &State,
     parts: &Parts,
     body: &[u8],
     key: &str,
     href_base: &str,
-    me: &UserEntry,
+    owner: (&str, &str),
+    open: impl FnOnce() -> T,
 ) -> Resp {
     let want = match propfind::parse(body) {
         Ok(w) => w,
@@ -478,10 +469,9 @@ fn propfind(
         Some(b"1") => Some(1),
         _ => None,
     };
-    let display = lock(&me.profile).display_name.clone();
     let ctx = Ctx {
         instance_id: &state.instance_id,
-        owner: (&me.id, &display),
+        owner,
     };
     let needs_size = match &want {
         Want::AllProp => true,
@@ -490,7 +480,7 @@ fn propfind(
             .any(|p| p.local == "size" || p.local == "quota-used-bytes"),
     };
     let xml = {
-        let tree = read(&me.tree);
+        let tree = open();
         let nodes = tree.list(key, depth);
         if nodes.is_empty() {
             return not_found(key);

@@ -40,6 +40,17 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    /// A folder modified at `mtime`, with a fresh ETag and file id `fileid`.
+    pub(crate) fn dir(mtime: u64, fileid: u64) -> Self {
+        Self {
+            content: Content::Dir,
+            mtime,
+            etag: new_etag(),
+            fileid,
+            mime: DIR_MIME,
+        }
+    }
+
     /// True for folders.
     pub(crate) fn is_dir(&self) -> bool {
         matches!(self.content, Content::Dir)
@@ -139,16 +150,6 @@ pub(crate) struct Tree {
     disk: Option<PathBuf>,
 }
 
-fn dir_node(now: u64) -> Node {
-    Node {
-        content: Content::Dir,
-        mtime: now,
-        etag: new_etag(),
-        fileid: new_fileid(),
-        mime: DIR_MIME,
-    }
-}
-
 impl Tree {
     /// An empty home; with `disk`, files are mirrored under that folder (created here).
     pub(crate) fn new(disk: Option<PathBuf>) -> Result<Self, std::io::Error> {
@@ -156,8 +157,16 @@ impl Tree {
             std::fs::create_dir_all(d)?;
         }
         let mut nodes = BTreeMap::new();
-        nodes.insert(String::new(), dir_node(now_secs()));
+        nodes.insert(String::new(), Node::dir(now_secs(), new_fileid()));
         Ok(Self { nodes, disk })
+    }
+
+    /// Another user's home as a stranger sees it: the bare root (file id 0, modified now,
+    /// a fresh ETag) and nothing below, in memory only.
+    pub(crate) fn bare() -> Self {
+        let mut nodes = BTreeMap::new();
+        nodes.insert(String::new(), Node::dir(now_secs(), 0));
+        Self { nodes, disk: None }
     }
 
     /// The node at `key`.
@@ -284,7 +293,8 @@ impl Tree {
             std::fs::create_dir(&p)?;
         }
         let now = now_secs();
-        self.nodes.insert(key.to_owned(), dir_node(now));
+        let dir = Node::dir(now, new_fileid());
+        self.nodes.insert(key.to_owned(), dir);
         self.propagate(key, now);
         Ok(())
     }
@@ -435,6 +445,22 @@ mod tests {
         assert_eq!(keys(None), ["a", "a/b", "a/b/y", "a/x.txt"]);
         assert_eq!(t.list("", Some(1)).len(), 3);
         assert_eq!(t.size("a"), 3);
+    }
+
+    #[test]
+    fn bare_home_is_a_lone_root_with_file_id_0() {
+        let t = Tree::bare();
+        let all = t.list("", None);
+        assert_eq!(all.len(), 1);
+        let (key, root) = all[0];
+        assert_eq!((key, root.fileid, root.mime), ("", 0, DIR_MIME));
+        assert!(root.is_dir());
+        assert_eq!(t.size(""), 0);
+        assert_ne!(
+            root.etag,
+            Tree::bare().list("", None)[0].1.etag,
+            "fresh ETags"
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::propfind::{self, Ctx, Entry};
 use crate::router::{Resp, empty, full};
 use crate::state::State;
 use crate::store::{UserEntry, lock, read, write};
-use crate::tree::{Content, DIR_MIME, Node, TreeError, mime_for, new_etag, new_fileid, now_secs};
+use crate::tree::{Content, Node, TreeError, mime_for, new_etag, new_fileid, now_secs};
 
 /// The name of the virtual file that stands for the assembled upload.
 const FUTURE_FILE: &str = ".file";
@@ -39,7 +39,7 @@ struct Folder {
 impl Folder {
     fn new(now: u64) -> Self {
         Self {
-            node: dir_node(now),
+            node: Node::dir(now, new_fileid()),
             chunks: BTreeMap::new(),
         }
     }
@@ -80,16 +80,6 @@ impl Folder {
     }
 }
 
-fn dir_node(now: u64) -> Node {
-    Node {
-        content: Content::Dir,
-        mtime: now,
-        etag: new_etag(),
-        fileid: new_fileid(),
-        mime: DIR_MIME,
-    }
-}
-
 #[derive(Debug)]
 struct Inner {
     /// `/remote.php/dav/uploads/{user}/` itself.
@@ -115,7 +105,7 @@ impl Uploads {
     pub(crate) fn new() -> Self {
         Self {
             inner: Mutex::new(Inner {
-                home: dir_node(now_secs()),
+                home: Node::dir(now_secs(), new_fileid()),
                 folders: BTreeMap::new(),
             }),
         }
