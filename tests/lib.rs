@@ -17,33 +17,30 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The target directory cargo builds into.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+/// A `cargo` command without the test's own package variables: some build scripts (ring's,
+/// which watches CARGO_MANIFEST_DIR) would otherwise rebuild on every switch with a plain
+/// `cargo build`.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || key == "CARGO_CRATE_NAME"
+            || key == "CARGO_PRIMARY_PACKAGE"
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
 }
 
-/// Builds the workspace binaries once per test process (cheap when `cargo xtask test` already
-/// did), so `cargo test` alone works too.
+/// Builds the workspace binaries and the examples the tests run once per test process
+/// (cheap when `cargo xtask test` already did), so `cargo test` alone works too.
 fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut cmd = Command::new(cargo);
-        // The test's own package variables would make some build scripts (ring's, which
-        // watches CARGO_MANIFEST_DIR) rebuild on every switch with a plain `cargo build`.
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("CARGO_PKG_")
-                || key.starts_with("CARGO_MANIFEST_")
-                || key == "CARGO_CRATE_NAME"
-                || key == "CARGO_PRIMARY_PACKAGE"
-            {
-                cmd.env_remove(key.as_ref());
-            }
-        }
-        let status = cmd
+        let status = cargo()
             .args([
                 "build",
                 "--quiet",
@@ -53,6 +50,7 @@ fn ensure_built() {
                 "owncloud-sim",
                 "--bins",
             ])
+            .args(["-p", "swarm", "-p", "owncloud-scenario", "--examples"])
             .current_dir(root())
             .status()
             .expect("cannot run cargo build");
@@ -66,10 +64,23 @@ pub fn bin(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
-/// A `swarm` command with a clean environment: no `SWARM_*` variable leaks in from the
-/// developer's shell.
-pub fn swarm() -> Command {
-    let mut cmd = Command::new(bin("swarm"));
+/// Path of a workspace example (`shop`, `shop_accounts`, `seed`) in the debug profile.
+pub fn example(name: &str) -> PathBuf {
+    ensure_built();
+    target_dir().join("debug").join("examples").join(name)
+}
+
+/// The target directory cargo builds into (shared by the tests' own builds).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// `program` with a clean environment: no `SWARM_*` variable leaks in from the developer's
+/// shell.
+pub fn clean_command(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("SWARM_") {
             cmd.env_remove(&key);
@@ -77,6 +88,11 @@ pub fn swarm() -> Command {
     }
     cmd.stdin(Stdio::null());
     cmd
+}
+
+/// A `swarm` command with a clean environment.
+pub fn swarm() -> Command {
+    clean_command(&bin("swarm"))
 }
 
 /// Runs `cmd` to completion, killing it after `limit` (a hung run is a failed test).

@@ -5,5 +5,6 @@
 
 mod cli;
 mod get;
+mod library;
 mod owncloud;
 mod web;

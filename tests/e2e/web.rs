@@ -49,11 +49,17 @@ fn drain(
 impl WebSwarm {
     /// Starts the owncloud scenario against `sim_url` with `extra` flags, and waits for the UI.
     pub(crate) fn start(sim_url: &str, extra: &[&str]) -> Self {
-        let mut child = swarm()
-            .args(["run", "owncloud", "--host", sim_url, "--web-port", "0"])
+        let mut cmd = swarm();
+        cmd.args(["run", "owncloud", "--host", sim_url, "--web-port", "0"])
             .args(["--wait", "100ms", "--stop-timeout", "10s"])
             .args(extra)
-            .env("SWARM_ADMIN_PASSWORD", "admin")
+            .env("SWARM_ADMIN_PASSWORD", "admin");
+        Self::spawn(cmd)
+    }
+
+    /// Starts `cmd` (a run with the web UI on `--web-port 0`) and waits for the UI.
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> Self {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -3,6 +3,7 @@
 
 mod bench;
 mod run;
+mod setup;
 #[cfg(test)]
 mod tidy;
 
@@ -94,10 +95,12 @@ pub(crate) fn without_package_env(cmd: &mut Command) {
     }
 }
 
-/// Builds every binary first (end-to-end tests drive the real `swarm` and `owncloud-sim`),
-/// then runs every test of the workspace, tidy included.
+/// Installs the test tools when missing, builds every binary and example first (end-to-end
+/// tests drive the real `swarm`, `owncloud-sim` and the examples), then runs every test of
+/// the workspace, tidy included.
 fn test(extra: &[&str]) -> Result<()> {
-    cargo(&["build", "--workspace", "--bins"])?;
+    setup::ensure_test_tools()?;
+    cargo(&["build", "--workspace", "--bins", "--examples"])?;
     let mut args = vec!["test", "--workspace"];
     args.extend_from_slice(extra);
     cargo(&args)

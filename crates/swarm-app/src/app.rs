@@ -13,7 +13,7 @@ use swarm_core::User;
 /// Runs an author's own command: its parsed arguments in, an exit code out.
 type CommandFn = Arc<dyn Fn(&clap::ArgMatches) -> Result<u8, BoxError> + Send + Sync>;
 
-/// An author's own top-level command (e.g. `owncloud cleanup`).
+/// An author's own top-level command (e.g. a clean-up command of their scenario).
 #[derive(Clone)]
 pub(crate) struct ExtraCommand {
     pub(crate) name: String,

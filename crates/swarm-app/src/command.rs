@@ -18,23 +18,19 @@ pub(crate) fn run_usage(app: &str, scenario: &str) -> String {
 /// The `run NAME` command of scenario `index`: the App's flags, then the scenario's own.
 pub(crate) fn scenario_command(app: &App, index: usize) -> Command {
     let s = &app.scenarios[index];
-    let mut cmd = RunArgs::augment_args(
-        Command::new(s.name.clone())
-            .about(s.about.clone())
-            .bin_name(run_usage(&app.name, &s.name)),
-    )
-    .next_help_heading(options_heading(&s.name));
+    let mut cmd =
+        RunArgs::augment_args(Command::new(s.name.clone()).bin_name(run_usage(&app.name, &s.name)))
+            .next_help_heading(options_heading(&s.name));
     for set in &s.options {
         cmd = (set.augment)(cmd);
     }
-    cmd
+    // Last: `augment_args` sets the about text from each options type's doc comment.
+    cmd.about(s.about.clone()).long_about(None)
 }
 
 /// The whole tree.
 pub(crate) fn build(app: &App) -> Command {
-    let mut run = Command::new("run")
-        .about("Run a scenario (see `list`)")
-        .allow_external_subcommands(true);
+    let mut run = Command::new("run").about("Run a scenario (see `list`)");
     for i in 0..app.scenarios.len() {
         run = run.subcommand(scenario_command(app, i));
     }

@@ -5,7 +5,7 @@
 //! headless and web runs.
 //!
 //! It is not an engine (that is swarm-core) and knows no scenario and no target system:
-//! the built-in `get` and `owncloud` scenarios register through the same public API as any
+//! the `swarm` binary's built-in scenarios register through the same public API as any
 //! author's. Test authors depend on the `swarm` facade rather than on this crate.
 
 mod app;

@@ -85,8 +85,12 @@ fn hostname() -> String {
 
 /// Installs the global subscriber: stderr, and `logfile` too when given.
 pub(crate) fn init(level: Level, logfile: Option<&Path>) -> Result<()> {
-    // Our own crates log at the chosen level; dependencies only warn, whatever it is.
-    let filter = || EnvFilter::new(format!("warn,swarm={level},ocs_dav={level}"));
+    // swarm's crates and the author's log at the chosen level; the HTTP stack only warns.
+    let filter = || {
+        EnvFilter::new(format!(
+            "{level},hyper=warn,rustls=warn,axum=warn,tower=warn"
+        ))
+    };
     let stderr = tracing_subscriber::fmt::layer()
         .event_format(LocustFormat { host: hostname() })
         .with_writer(|| {

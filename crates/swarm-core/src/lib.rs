@@ -37,3 +37,6 @@ pub use tasks::{
 };
 pub use user::{TaskError, TaskResult, User};
 pub use wait::Wait;
+
+/// Re-exported: `ctx.rng()` is a `rand` generator.
+pub use rand;

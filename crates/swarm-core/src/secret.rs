@@ -46,6 +46,14 @@ impl FromStr for Secret {
     }
 }
 
+/// So test data (a feeder's `password` column) can be read straight into a `Secret`. There
+/// is deliberately no `Serialize`: a secret cannot end up in a report.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,8 @@ pub use clap;
 pub use serde;
 /// Re-exported for JSON bodies and values.
 pub use serde_json;
+/// Re-exported: `ctx.rng()` is a `rand` generator (`use swarm::rand::Rng;`).
+pub use swarm_core::rand;
 
 /// Everything a test file needs: `use swarm::prelude::*;` (which also brings `clap` into
 /// scope, so `#[derive(clap::Args)]` works without a dependency line of its own).

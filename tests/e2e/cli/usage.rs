@@ -82,6 +82,18 @@ const CASES: &[Case] = &[
         "error: --threads 0 cannot run anything: give 1 or more, or leave it out for every core",
     ),
     (
+        &["run", "get", "--admin-password", "x"],
+        &[],
+        None,
+        "error: unexpected argument '--admin-password' found (see `swarm --help`)",
+    ),
+    (
+        &["run"],
+        &[],
+        None,
+        "error: name a scenario: `swarm run NAME [OPTIONS]` with NAME one of get, owncloud (see `swarm list`)",
+    ),
+    (
         &["run", "get", "--bogus"],
         &[],
         None,
@@ -91,7 +103,7 @@ const CASES: &[Case] = &[
         &["run", "get"],
         &[],
         Some("userz = 3\n"),
-        "error: swarm.toml: unknown key `userz`: keys are `swarm run` long option names, e.g. users, spawn-rate, run-time (see `swarm run --help`)",
+        "error: swarm.toml: unknown key `userz`: keys are `swarm run get` long option names, e.g. users, spawn-rate, run-time (see `swarm run get --help`)",
     ),
     (
         &["run", "get"],
@@ -162,7 +174,10 @@ fn help_and_version_read_well() {
     let out = run_bounded(swarm().arg("--version"), Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("swarm "));
-    let out = run_bounded(swarm().args(["run", "--help"]), Duration::from_secs(30));
+    let out = run_bounded(
+        swarm().args(["run", "get", "--help"]),
+        Duration::from_secs(30),
+    );
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [

@@ -149,7 +149,7 @@ mod tests {
                 },
             ),
             (
-                "user_count=2&host=&run_time=1m30s&user_classes=OwnCloudUser&extra=1",
+                "user_count=2&host=&run_time=1m30s&user_classes=Shopper&extra=1",
                 StartRequest {
                     users: 2,
                     run_time: Some(Duration::from_secs(90)),
