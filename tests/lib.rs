@@ -195,3 +195,30 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("cannot create a temp dir");
     dir
 }
+
+/// Debian's Chromium, for the tests that look at pages as a person would; fails the test with
+/// the command that installs it (`cargo xtask test` installs it itself).
+pub fn chromium() -> PathBuf {
+    find_installed(
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        "Chromium",
+    )
+}
+
+/// Debian's chromedriver (package `chromium-driver`), likewise.
+pub fn chromedriver() -> PathBuf {
+    find_installed(
+        &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        "chromedriver",
+    )
+}
+
+fn find_installed(candidates: &[&str], what: &str) -> PathBuf {
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{what} is missing: install it with `apt-get install -y chromium chromium-driver` (`cargo xtask test` does)")
+        })
+}

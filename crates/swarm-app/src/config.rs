@@ -279,7 +279,7 @@ pub(crate) fn render(run: &Command, matches: &ArgMatches, file: Option<&ConfigFi
             "***".to_owned()
         } else {
             raw.iter()
-                .map(|v| crate::secrets::redact_url(v))
+                .map(|v| swarm_http::redact_url(v))
                 .collect::<Vec<_>>()
                 .join("; ")
         };

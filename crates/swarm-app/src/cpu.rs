@@ -4,10 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Clock ticks per second in `/proc`: Linux fixes USER_HZ at 100 for user space on every
-/// mainstream architecture, which spares an unsafe `sysconf` call.
-const USER_HZ: u64 = 100;
-
 /// Samples in a row above the limit before the warning.
 const SUSTAINED: u32 = 3;
 
@@ -44,18 +40,6 @@ impl Detector {
     }
 }
 
-/// This process's CPU time so far (user + system), from `/proc/self/stat`.
-pub(crate) fn process_cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name may hold spaces and parentheses; the fields follow its last `)`.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are the 14th and 15th fields; `rest` starts at the 3rd.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_micros((utime + stime) * 1_000_000 / USER_HZ))
-}
-
 /// The warning text, for the log and the reports.
 pub(crate) fn warning(threads: usize, limit_pct: f64) -> String {
     format!(
@@ -72,12 +56,12 @@ pub(crate) async fn watch(
     warnings: Arc<Mutex<Vec<String>>>,
 ) {
     let mut detector = Detector::new(limit_pct / 100.0);
-    let mut last = (Instant::now(), process_cpu_time());
+    let mut last = (Instant::now(), swarm_core::metrics::process_cpu_time());
     let mut ticker = tokio::time::interval(every);
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let now = (Instant::now(), process_cpu_time());
+        let now = (Instant::now(), swarm_core::metrics::process_cpu_time());
         let (Some(before), Some(after)) = (last.1, now.1) else {
             // No /proc: nothing to watch.
             return;
@@ -141,17 +125,5 @@ mod tests {
             let got: Vec<bool> = samples.iter().map(|&s| d.sample(s)).collect();
             assert_eq!(got, want, "{samples:?}");
         }
-    }
-
-    #[test]
-    fn reads_its_own_cpu_time() {
-        let before = process_cpu_time().expect("/proc/self/stat");
-        let mut x = 0u64;
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_millis(100) {
-            x = x.wrapping_add(std::hint::black_box(1));
-        }
-        let after = process_cpu_time().expect("/proc/self/stat");
-        assert!(after >= before && x > 0);
     }
 }

@@ -22,7 +22,6 @@ mod report;
 mod report_cmd;
 mod run;
 mod scenario;
-mod secrets;
 mod signals;
 mod threshold;
 mod web;

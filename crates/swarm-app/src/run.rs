@@ -219,7 +219,7 @@ async fn headless(run: Run) -> Result<i32> {
     live.summary(&stats, run.runner.user_count());
     let meta = RunMeta {
         scenario: run.scenario.clone(),
-        host: args.host.as_deref().map(crate::secrets::redact_url),
+        host: args.host.as_deref().map(swarm_http::redact_url),
         run_id: run.runner.run_id().to_owned(),
         user_count: args.users,
         warnings: crate::cpu::snapshot(&warnings),

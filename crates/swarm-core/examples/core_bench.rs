@@ -42,14 +42,7 @@ impl Recorder {
 }
 
 fn cpu_time() -> Duration {
-    // SAFETY-free: getrusage via std is not available; read /proc/self/stat (utime+stime ticks).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    // Linux's USER_HZ is 100 on every mainstream configuration.
-    Duration::from_millis(ticks * 10)
+    swarm_core::metrics::process_cpu_time().unwrap_or_default()
 }
 
 fn arg(name: &str, default: u64) -> u64 {

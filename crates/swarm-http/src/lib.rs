@@ -59,6 +59,7 @@ pub use error::Error;
 pub use request::RequestBuilder;
 pub use response::Response;
 pub use session::Session;
+pub use target::redact_url;
 
 /// Re-exported so scenarios name methods, statuses and headers without another dependency.
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, header};

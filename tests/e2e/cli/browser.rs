@@ -8,13 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CHROMIUM: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromium-browser"];
-const CHROMEDRIVER: &[&str] = &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
-
-fn find(candidates: &[&str]) -> Option<PathBuf> {
-    candidates.iter().map(PathBuf::from).find(|p| p.is_file())
-}
-
 /// A headless Chromium session driven through chromedriver; both end on drop.
 pub(crate) struct Browser {
     driver: Child,
@@ -91,12 +84,8 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver and a headless Chromium; fails the test when either is missing.
     pub(crate) fn start(name: &str) -> Self {
-        let chromium = find(CHROMIUM).unwrap_or_else(|| {
-            panic!("Chromium is missing: install it with `apt-get install -y chromium chromium-driver` (CI's .ci/run does)")
-        });
-        let chromedriver = find(CHROMEDRIVER).unwrap_or_else(|| {
-            panic!("chromedriver is missing: install it with `apt-get install -y chromium-driver` (CI's .ci/run does)")
-        });
+        let chromium = swarm_tests::chromium();
+        let chromedriver = swarm_tests::chromedriver();
         let port = free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))

@@ -8,25 +8,12 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use swarm_tests::{TestSim, root, temp_dir};
 
-const CHROMIUM: &[&str] = &["/usr/bin/chromium", "/usr/bin/chromium-browser"];
-const CHROMEDRIVER: &[&str] = &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"];
 const WAIT: Duration = Duration::from_secs(20);
-
-fn find(candidates: &[&str], what: &str) -> PathBuf {
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("{what} is missing: install it with `apt-get install -y chromium chromium-driver` (CI's .ci/run does)")
-        })
-}
 
 /// chromedriver on a free port; killed on drop.
 struct Driver {
@@ -36,7 +23,7 @@ struct Driver {
 
 impl Driver {
     fn start() -> Self {
-        let binary = find(CHROMEDRIVER, "chromedriver");
+        let binary = swarm_tests::chromedriver();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -90,7 +77,7 @@ impl WebDriverCompatibleCommand for BrowserLog {
 }
 
 async fn connect(driver: &Driver, profile: &std::path::Path) -> Client {
-    let chromium = find(CHROMIUM, "Chromium");
+    let chromium = swarm_tests::chromium();
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(

@@ -24,20 +24,27 @@ dl.summary dt{color:#666}dl.summary dd{margin:0}
 .chart svg{max-width:100%;height:auto}
 ";
 
-/// `text` safe inside HTML text and attribute values.
-pub(crate) fn escape(text: &str) -> String {
+/// HTML-escapes as Python's `html.escape` does (`quote` adds `"` and `'`): the one escaper
+/// of the report and the web API (Locust sends names and errors escaped this way, and
+/// scripts written for it expect that).
+pub(crate) fn escape_html(text: &str, quote: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '"' if quote => out.push_str("&quot;"),
+            '\'' if quote => out.push_str("&#x27;"),
             c => out.push(c),
         }
     }
     out
+}
+
+/// `text` safe inside HTML text and attribute values.
+fn escape(text: &str) -> String {
+    escape_html(text, true)
 }
 
 fn when(unix: f64) -> String {
@@ -236,11 +243,20 @@ mod tests {
     use crate::threshold::Verdict;
 
     #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+    fn escapes_like_python() {
+        let cases = [
+            ("a<b>&\"'", false, "a&lt;b&gt;&amp;\"'"),
+            ("a<b>&\"'", true, "a&lt;b&gt;&amp;&quot;&#x27;"),
+            ("/plain", true, "/plain"),
+            (
+                "<a href=\"x\">'&'</a>",
+                true,
+                "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;",
+            ),
+        ];
+        for (text, quote, want) in cases {
+            assert_eq!(escape_html(text, quote), want, "{text}");
+        }
     }
 
     #[test]

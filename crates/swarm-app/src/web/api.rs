@@ -80,7 +80,7 @@ fn refused(status: StatusCode, message: &str, host: Option<String>) -> Response 
 
 /// The current or last host, any password in it hidden.
 fn shown_host(app: &AppState) -> Option<String> {
-    app.host().as_deref().map(crate::secrets::redact_url)
+    app.host().as_deref().map(swarm_http::redact_url)
 }
 
 fn internal(e: &anyhow::Error) -> Response {
@@ -135,7 +135,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
             let mut body = json!({
                 "success": true,
                 "message": "Swarming started",
-                "host": host.as_deref().map(crate::secrets::redact_url),
+                "host": host.as_deref().map(swarm_http::redact_url),
             });
             if let (Some(t), Value::Object(map)) = (run_time, &mut body) {
                 map.insert("run_time".into(), t.as_secs_f64().into());
@@ -147,7 +147,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
             &json!({
                 "success": true,
                 "message": format!("Swarming changed: now ramping to {users} users at {rate} users/s"),
-                "host": host.as_deref().map(crate::secrets::redact_url),
+                "host": host.as_deref().map(swarm_http::redact_url),
             }),
         ),
         Err(e) => {

@@ -76,7 +76,7 @@ pub(crate) fn parse(
     };
     // The page shows `--host` with any password as `***`; sent back unchanged, it means
     // `--host` itself.
-    let shown_default = defaults.host.as_deref().map(crate::secrets::redact_url);
+    let shown_default = defaults.host.as_deref().map(swarm_http::redact_url);
     let host = match get("host") {
         None | Some("") => defaults.host.clone(),
         Some(v) if shown_default.as_deref() == Some(v.trim_end_matches('/')) => {

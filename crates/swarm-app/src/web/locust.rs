@@ -1,6 +1,7 @@
 //! The JSON bodies of Locust 2.x's web API, field for field (`/stats/requests`,
 //! `/exceptions`), plus swarm's chart history. Times are milliseconds (floats).
 
+use crate::report::html::escape_html;
 use serde_json::{Value, json};
 use swarm_core::metrics::{EntryStats, REPORT_PERCENTILES, StatsSnapshot};
 
@@ -20,23 +21,6 @@ const CHART_PERCENTILES: [f64; 3] = [0.5, 0.95, 0.99];
 /// Microseconds to Locust's milliseconds.
 fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
-}
-
-/// HTML-escapes as Python's `html.escape` does (`quote` adds `"` and `'`): Locust sends
-/// names and errors escaped, and scripts written for it expect that.
-pub(crate) fn escape(text: &str, quote: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if quote => out.push_str("&quot;"),
-            '\'' if quote => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Locust's name for quantile `q`: `response_time_percentile_0.95`.
@@ -59,7 +43,7 @@ fn row(e: &EntryStats, aggregate: bool) -> Value {
         // Locust's aggregate row has no method (None).
         "method": if aggregate { Value::Null } else { Value::from(e.kind.as_str()) },
         "name": e.name,
-        "safe_name": escape(&e.name, false),
+        "safe_name": escape_html(&e.name, false),
         "num_requests": e.num_requests,
         "num_failures": e.num_failures,
         "avg_response_time": e.avg_us() / 1000.0,
@@ -96,8 +80,8 @@ pub(crate) fn requests(s: &StatsSnapshot, state: &str, user_count: usize) -> Val
         .map(|f| {
             json!({
                 "method": f.kind,
-                "name": escape(&f.name, true),
-                "error": escape(&f.error, true),
+                "name": escape_html(&f.name, true),
+                "error": escape_html(&f.error, true),
                 "occurrences": f.occurrences,
             })
         })
@@ -131,8 +115,8 @@ pub(crate) fn exceptions(s: &StatsSnapshot) -> Value {
         .map(|e| {
             json!({
                 "count": e.count,
-                "msg": escape(&e.message, true),
-                "traceback": escape(&e.context, true),
+                "msg": escape_html(&e.message, true),
+                "traceback": escape_html(&e.context, true),
                 "nodes": "local",
             })
         })
@@ -171,18 +155,6 @@ pub(crate) fn history(s: &StatsSnapshot, since: u64) -> Value {
 mod tests {
     use super::*;
     use crate::report::fixture;
-
-    #[test]
-    fn escapes_like_python() {
-        let cases = [
-            ("a<b>&\"'", false, "a&lt;b&gt;&amp;\"'"),
-            ("a<b>&\"'", true, "a&lt;b&gt;&amp;&quot;&#x27;"),
-            ("/plain", true, "/plain"),
-        ];
-        for (text, quote, want) in cases {
-            assert_eq!(escape(text, quote), want, "{text}");
-        }
-    }
 
     #[test]
     fn requests_have_locusts_fields() {

@@ -209,7 +209,7 @@ impl AppState {
         let last = lock(&self.last).clone();
         RunMeta {
             scenario: self.scenario.clone(),
-            host: last.host.as_deref().map(crate::secrets::redact_url),
+            host: last.host.as_deref().map(swarm_http::redact_url),
             run_id: self.runner.run_id().to_owned(),
             user_count: last.users,
             warnings: lock(&self.warnings).clone(),

@@ -5,11 +5,13 @@
 //! no global lock and no channel message per event.
 
 mod collector;
+mod cpu;
 mod entry;
 mod event;
 mod shard;
 mod snapshot;
 
+pub use cpu::process_cpu_time;
 pub use entry::{EntryStats, REPORT_PERCENTILES};
 pub use event::{Event, Outcome};
 pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
