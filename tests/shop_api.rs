@@ -82,8 +82,12 @@ pub struct ShopApi {
 impl ShopApi {
     /// Starts the server on a free port of 127.0.0.1, on a runtime thread of its own.
     pub fn start() -> ShopApi {
-        let listener =
-            std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("cannot bind 127.0.0.1:0");
+        Self::start_on(0).expect("cannot bind 127.0.0.1:0")
+    }
+
+    /// Starts the server on 127.0.0.1:`port` (0 for a free one).
+    pub fn start_on(port: u16) -> std::io::Result<ShopApi> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         let addr = listener.local_addr().expect("no local address");
         listener
             .set_nonblocking(true)
@@ -106,12 +110,12 @@ impl ShopApi {
                 // Dropping the runtime here ends the connections still open.
             })
             .expect("cannot spawn the server thread");
-        ShopApi {
+        Ok(ShopApi {
             addr,
             shop,
             stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
     /// Its base URL, `http://127.0.0.1:PORT` (no trailing slash).

@@ -76,3 +76,9 @@ pub mod prelude {
     };
     pub use std::time::Duration;
 }
+
+/// The README's and the guide's code blocks, compiled as doc-tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../../../docs/WRITING_TESTS.md")]
+struct DocsCompile;
