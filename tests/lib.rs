@@ -2,6 +2,7 @@
 //! binaries, starting owncloud-sim (or the [`shop_api`] REST server) on 127.0.0.1, and running
 //! `swarm` with a time bound.
 
+pub mod hostile;
 pub mod shop_api;
 
 use std::path::{Path, PathBuf};

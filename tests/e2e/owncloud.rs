@@ -306,6 +306,58 @@ fn a_second_sigint_exits_at_once_and_still_writes_the_stats() {
         2,
         "stats gathered so far are written"
     );
+    // What may be left is said, with the command that removes it, in the report too.
+    let prefix = format!("swarm-{}-", r["run_id"].as_str().unwrap());
+    let command = format!(
+        "`swarm owncloud cleanup --host {} --prefix {prefix}`",
+        sim.url()
+    );
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("2 ownCloud account(s) may be left on") && warnings.contains(&command),
+        "{warnings}"
+    );
+}
+
+/// Regression: Ctrl-C was ignored while `on_test_start` waited on a server that never
+/// answers, until the 60 s request timeout; headless and with the web UI alike.
+#[test]
+fn sigint_while_on_test_start_hangs_stops_at_once() {
+    // Connections land in the listen backlog; nothing ever answers them.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("http://{}", silent.local_addr().unwrap());
+    let dir = temp_dir("oc-hung-start");
+    let modes: [(&str, &[&str]); 2] = [
+        ("headless", &["--headless"]),
+        ("web", &["--web-port", "0", "--autostart"]),
+    ];
+    for (mode, flags) in modes {
+        let json = dir.join(format!("{mode}.json"));
+        let mut child = swarm()
+            .args(["run", "owncloud", "--host", &host, "-u", "2", "-t", "60s"])
+            .args(flags)
+            .args(["--json", json.to_str().unwrap()])
+            .env("SWARM_ADMIN_PASSWORD", "admin")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let sent = Instant::now();
+        kill(child.id(), "-INT");
+        let status = wait_exit(
+            &mut child,
+            Duration::from_secs(5),
+            &format!("{mode}: SIGINT during on_test_start"),
+        );
+        assert!(sent.elapsed() < Duration::from_secs(5), "{mode}");
+        assert_eq!(status.code(), Some(1), "{mode}: nothing was measured");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!err.contains("panicked"), "{mode}: {err}");
+        assert!(json.is_file(), "{mode}: the report is written: {err}");
+    }
+    drop(silent);
 }
 
 #[test]

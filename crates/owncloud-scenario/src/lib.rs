@@ -8,10 +8,12 @@
 //! whose session cookies would make ownCloud answer 401 (the seed's pitfall).
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use ocs_dav::dav::{Dav, Depth};
 use ocs_dav::ocs::{Ocs, OcsError};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use swarm::http::Client;
 use swarm::prelude::*;
 use swarm::{BoxError, UsageError, parse_duration};
@@ -24,7 +26,34 @@ pub fn scenario() -> Scenario {
         .options::<OwncloudOptions>()
         .setup(settle)
         .on_test_start(check_server)
+        .leftovers(|s: &Arc<Settings>| s.ledger.leftovers())
         .user::<OwnCloudUser>()
+}
+
+/// Accounts created and removed, and where: so an ending that skipped some `on_stop`s (a
+/// second Ctrl-C, a stop timeout, a dead server) can say what is left and how to remove it.
+#[derive(Debug, Default)]
+struct Ledger {
+    created: AtomicUsize,
+    removed: AtomicUsize,
+    /// The host and the account-name prefix of the latest test start.
+    target: std::sync::Mutex<Option<(String, String)>>,
+}
+
+impl Ledger {
+    /// The warning for accounts that may be left, with the command that removes them.
+    fn leftovers(&self) -> Option<String> {
+        let left = self
+            .created
+            .load(Ordering::Acquire)
+            .saturating_sub(self.removed.load(Ordering::Acquire));
+        let target = swarm::core::lock(&self.target).clone();
+        let (host, prefix) = target.filter(|_| left > 0)?;
+        let host = swarm::http::redact_url(&host);
+        Some(format!(
+            "{left} ownCloud account(s) may be left on {host}: remove them with `swarm owncloud cleanup --host {host} --prefix {prefix}` (admin password from SWARM_ADMIN_PASSWORD or --admin-password-file)"
+        ))
+    }
 }
 
 /// ownCloud admin credentials: the password never only from a flag.
@@ -111,6 +140,7 @@ struct Settings {
     weights: [u32; 4],
     /// The seed's mistake, on purpose: admin calls through the user's jar.
     admin_on_user_session: bool,
+    ledger: Ledger,
 }
 
 /// Checks the options, reads the password, and shares the settings with every user.
@@ -144,6 +174,7 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
         wait: Wait::constant(o.wait),
         weights,
         admin_on_user_session: o.admin_on_user_session,
+        ledger: Ledger::default(),
     };
     setup.share(Arc::new(settings));
     Ok(())
@@ -161,6 +192,10 @@ async fn check_server(ctx: TestCtx) -> TaskResult {
     let host = ctx
         .host()
         .ok_or("no host: give --host or fill in the start form's host")?;
+    *swarm::core::lock(&s.ledger.target) = Some((
+        host.to_owned(),
+        format!("{}-{}-", s.prefix_base, ctx.run_id()),
+    ));
     let admin = admin_session(&ctx.http_client()?, host, s)?;
     match Ocs::new(&admin)
         .list_users(Some(&s.prefix_base), Some(1), None)
@@ -199,13 +234,18 @@ impl User for OwnCloudUser {
         Ocs::new(&admin_session(&client, &host, &settings)?)
             .create_user(&name, &password)
             .await?;
+        settings.ledger.created.fetch_add(1, Ordering::AcqRel);
         let dav = Dav::new(ctx.session()?.with_basic_auth(&name, &password), &name);
         // The first authenticated request copies the skeleton; warm it alone.
         if let Err(e) = dav.propfind("", Depth::Zero).await {
             // on_stop runs only after a successful start: remove the account here.
-            let _ = Ocs::new(&admin_session(&client, &host, &settings)?)
+            if Ocs::new(&admin_session(&client, &host, &settings)?)
                 .remove_user(&name)
-                .await;
+                .await
+                .is_ok()
+            {
+                settings.ledger.removed.fetch_add(1, Ordering::AcqRel);
+            }
             return Err(e.into());
         }
         Ok(Self {
@@ -244,6 +284,7 @@ impl User for OwnCloudUser {
             admin_session(&ctx.http_client()?, host, s)?
         };
         Ocs::new(&admin).remove_user(&self.name).await?;
+        s.ledger.removed.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 }
@@ -314,6 +355,9 @@ pub fn housekeeping(cmd: Housekeeping) -> Result<u8, BoxError> {
     }
 }
 
+/// Deletes `swarm owncloud cleanup` sends at once.
+const CLEANUP_CONCURRENCY: usize = 8;
+
 /// `swarm owncloud cleanup --prefix P`: deletes every account starting with P, listing each.
 fn cleanup(args: CleanupArgs) -> Result<u8, BoxError> {
     let host = swarm::parse_host(&args.host).map_err(UsageError)?;
@@ -354,13 +398,30 @@ fn cleanup(args: CleanupArgs) -> Result<u8, BoxError> {
             println!("no accounts start with `{}`", args.prefix);
             return Ok(0);
         }
-        let mut failed = 0;
-        for id in &doomed {
-            if args.dry_run {
+        if args.dry_run {
+            for id in &doomed {
                 println!("would delete {id}");
-                continue;
             }
-            match Ocs::new(&admin()?).remove_user(id).await {
+            return Ok(0);
+        }
+        // A few deletes at once: a real server takes tens of ms per password check.
+        let results: Vec<(String, Result<(), String>)> = futures_util::stream::iter(&doomed)
+            .map(|id| async {
+                let result = match admin() {
+                    Ok(session) => Ocs::new(&session)
+                        .remove_user(id)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                (id.clone(), result)
+            })
+            .buffer_unordered(CLEANUP_CONCURRENCY)
+            .collect()
+            .await;
+        let mut failed = 0;
+        for (id, result) in results {
+            match result {
                 Ok(()) => println!("deleted {id}"),
                 Err(e) => {
                     failed += 1;

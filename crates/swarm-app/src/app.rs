@@ -144,9 +144,9 @@ impl App {
             eprintln!("error: {problem}");
             return ExitCode::from(2);
         }
-        let parsed = match parse::parse(&self, argv, std::env::var_os("SWARM_CONFIG")) {
+        let parsed = match parse::parse(&self, argv.clone(), std::env::var_os("SWARM_CONFIG")) {
             Ok(parsed) => parsed,
-            Err(stop) => return self.stopped(stop),
+            Err(stop) => return self.stopped(stop, &argv),
         };
         let result = match parsed {
             Parsed::PrintConfig(text) => {
@@ -202,8 +202,37 @@ impl App {
         Ok(())
     }
 
+    /// Names the environment variable when a bad value came from one rather than a flag:
+    /// clap says `for '--users <USERS>'` either way.
+    fn value_source(&self, e: &clap::Error, argv: &[OsString], line: String) -> String {
+        use clap::error::{ContextKind, ContextValue};
+        let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+            e.get(ContextKind::InvalidArg),
+            e.get(ContextKind::InvalidValue),
+        ) else {
+            return line;
+        };
+        let long = arg.split_whitespace().next().unwrap_or_default();
+        let on_command_line = argv.iter().any(|a| {
+            a.to_str()
+                .is_some_and(|a| a == long || a.starts_with(&format!("{long}=")))
+        });
+        let env = crate::command::build(self)
+            .get_subcommands()
+            .flat_map(|c| c.get_subcommands().chain(std::iter::once(c)))
+            .flat_map(|c| c.get_arguments())
+            .find(|a| a.get_long().map(|l| format!("--{l}")).as_deref() == Some(long))
+            .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()));
+        match env {
+            Some(env) if !on_command_line && std::env::var(&env).is_ok_and(|v| v == *value) => {
+                line.replace(&format!("for '{arg}'"), &format!("for {env}"))
+            }
+            _ => line,
+        }
+    }
+
     /// Prints what stopped the parse (help, version, or a usage error) and picks the code.
-    fn stopped(&self, stop: Stop) -> ExitCode {
+    fn stopped(&self, stop: Stop, argv: &[OsString]) -> ExitCode {
         match stop {
             Stop::Usage(UsageError(message)) => {
                 eprintln!("error: {message}");
@@ -229,6 +258,7 @@ impl App {
             Stop::Clap(e) => {
                 // clap's first line names the problem; the fix is `--help`.
                 let first = crate::config::first_line(&e.render().to_string());
+                let first = self.value_source(&e, argv, first);
                 eprintln!("error: {first} (see `{} --help`)", self.name);
                 ExitCode::from(2)
             }

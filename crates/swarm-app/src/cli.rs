@@ -2,7 +2,7 @@
 //! `SWARM_<NAME>` from the environment. The command tree itself (`run SCENARIO`, `list`,
 //! `report`, authors' commands) is assembled in `command.rs`.
 
-use crate::duration::parse_duration;
+use crate::values::{parse_duration, parse_rate, parse_users};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,7 +51,7 @@ pub(crate) struct RunArgs {
     #[arg(short = 'r', long, env = "SWARM_SPAWN_RATE", default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_rate)]
     pub(crate) spawn_rate: f64,
     /// Stop after this long, e.g. 30s, 5m, 1h30m.
-    #[arg(short = 't', long, env = "SWARM_RUN_TIME", value_parser = parse_duration)]
+    #[arg(short = 't', long, env = "SWARM_RUN_TIME", allow_hyphen_values = true, value_parser = parse_duration)]
     pub(crate) run_time: Option<Duration>,
     /// The target, e.g. http://127.0.0.1:8080.
     #[arg(short = 'H', long, env = "SWARM_HOST", value_parser = parse_host)]
@@ -77,7 +77,7 @@ pub(crate) struct RunArgs {
     )]
     pub(crate) web_auth: Option<String>,
     /// How long every user's on_stop may take when the test stops.
-    #[arg(long, env = "SWARM_STOP_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "SWARM_STOP_TIMEOUT", default_value = "30s", allow_hyphen_values = true, value_parser = parse_duration)]
     pub(crate) stop_timeout: Duration,
     /// Reset the stats once ramping up finished.
     #[arg(long, env = "SWARM_RESET_STATS")]
@@ -103,17 +103,23 @@ pub(crate) struct RunArgs {
     /// Seed task picks and waits, for a reproducible run.
     #[arg(long, env = "SWARM_SEED")]
     pub(crate) seed: Option<u64>,
-    /// Exit code when any request failed.
-    #[arg(long, env = "SWARM_EXIT_CODE_ON_ERROR", default_value_t = 1)]
+    /// Exit code when any request failed (0 to 255).
+    #[arg(long, env = "SWARM_EXIT_CODE_ON_ERROR", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=255))]
     pub(crate) exit_code_on_error: i32,
     /// Worker threads (default: every core).
-    #[arg(long, env = "SWARM_THREADS")]
+    #[arg(long, env = "SWARM_THREADS", value_parser = parse_threads)]
     pub(crate) threads: Option<usize>,
+    /// Longest time one request may take, connecting and redirects included.
+    #[arg(long, env = "SWARM_REQUEST_TIMEOUT", default_value = "60s", allow_hyphen_values = true, value_parser = parse_positive_duration)]
+    pub(crate) request_timeout: Duration,
+    /// Longest time opening a connection (TCP and TLS) may take.
+    #[arg(long, env = "SWARM_CONNECT_TIMEOUT", default_value = "10s", allow_hyphen_values = true, value_parser = parse_positive_duration)]
+    pub(crate) connect_timeout: Duration,
     /// Print only the final summary, not the periodic tables.
     #[arg(long, env = "SWARM_ONLY_SUMMARY")]
     pub(crate) only_summary: bool,
     /// Time between console tables.
-    #[arg(long, env = "SWARM_PRINT_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "SWARM_PRINT_INTERVAL", default_value = "2s", allow_hyphen_values = true, value_parser = parse_duration)]
     pub(crate) print_interval: Duration,
     /// Pass/fail check for CI, repeatable: 'p95 < 500ms', 'GET /x: p99 < 1s',
     /// 'fail_ratio < 1%', 'rps > 100'. Any failing check makes the exit code 1.
@@ -138,23 +144,27 @@ pub(crate) struct RunArgs {
     pub(crate) cpu_sample_interval: Duration,
 }
 
-fn parse_users(s: &str) -> Result<usize, String> {
-    s.trim()
-        .parse::<usize>()
-        .map_err(|_| format!("`{s}` is not a user count: give a whole number, 0 or more"))
-}
-
-fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!(
-            "`{s}` is not a rate: give users per second above 0, e.g. 2 or 0.5"
+/// A thread count: 0 is refused later with its own message; more than 1024 here.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 1024 => Err(format!("`{s}` threads is too many: give at most 1024")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "`{s}` is not a thread count: give a whole number, e.g. 2"
         )),
     }
 }
 
-/// Accepts http(s) URLs with a host; the path, if any, becomes the base of every request.
-/// Public so scenarios' own commands check hosts the same way.
+/// A timeout: a duration above 0.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        Duration::ZERO => Err(format!("`{s}` would time out at once: give e.g. 10s")),
+        d => Ok(d),
+    }
+}
+
+/// Accepts http(s) URLs with a host, kept as given; the path, if any, becomes the base of
+/// every request. Public so scenarios' own commands check hosts the same way.
 pub fn parse_host(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s)
         .map_err(|e| format!("`{s}` is not a URL ({e}): give e.g. http://127.0.0.1:8080"))?;
@@ -168,5 +178,5 @@ pub fn parse_host(s: &str) -> Result<String, String> {
             "`{s}` has no host: give e.g. http://127.0.0.1:8080"
         ));
     }
-    Ok(s.trim_end_matches('/').to_owned())
+    Ok(s.trim().to_owned())
 }

@@ -38,6 +38,12 @@ pub(crate) fn tables(stats: &StatsSnapshot, users: usize) -> String {
             out.push_str(&extra);
         }
     }
+    if stats.interrupted > 0 {
+        out.push_str(&format!(
+            "{} requests were still in flight when their users stopped: cut off, in no row above\n",
+            stats.interrupted
+        ));
+    }
     out.push_str(&format!("Users: {users}\n"));
     out
 }

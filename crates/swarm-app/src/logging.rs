@@ -105,7 +105,12 @@ pub(crate) fn init(level: Level, logfile: Option<&Path>) -> Result<()> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .with_context(|| format!("cannot open log file {}", path.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot open the log file {} (fix --logfile)",
+                        path.display()
+                    )
+                })?;
             Some(
                 tracing_subscriber::fmt::layer()
                     .event_format(LocustFormat { host: hostname() })

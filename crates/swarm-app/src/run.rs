@@ -14,7 +14,7 @@ use crate::threshold;
 use anyhow::{Context, Result};
 use std::time::Duration;
 use swarm_core::metrics::{Metrics, StatsSnapshot};
-use swarm_core::{Extensions, Runner, RunnerConfig, RunnerError, TestPlan};
+use swarm_core::{Extensions, RunState, Runner, RunnerConfig, RunnerError, TestPlan};
 use swarm_http::{Client, ClientOptions};
 
 /// How often the ramp-up progress is refreshed.
@@ -26,6 +26,8 @@ pub(crate) struct Run {
     pub(crate) runner: Runner,
     /// The scenario's name, for logs and reports.
     pub(crate) scenario: String,
+    /// What the scenario may leave behind, asked at the end.
+    pub(crate) leftovers: Vec<crate::scenario::LeftoversFn>,
     /// The App's flags.
     pub(crate) args: RunArgs,
 }
@@ -51,6 +53,21 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         )
         .into());
     }
+    if args.users == 0 {
+        return Err(UsageError(
+            "-u 0 would run no user and measure nothing: give 1 or more".into(),
+        )
+        .into());
+    }
+    if args.run_time == Some(Duration::ZERO) {
+        return Err(UsageError(
+            "-t 0 would stop before anything ran: give e.g. 30s, or leave it out to run until Ctrl-C"
+                .into(),
+        )
+        .into());
+    }
+    // Before any user starts: a typo in a report path must not cost a whole run.
+    Targets::from_args(&args).check().map_err(UsageError)?;
     let credentials = args
         .web_auth
         .as_deref()
@@ -61,6 +78,7 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
     let run = Run {
         runner,
         scenario: scenario.name.clone(),
+        leftovers: scenario.leftovers.clone(),
         args,
     };
     on_runtime(&run.args.clone(), async move {
@@ -75,7 +93,8 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
 /// Installs the logger, then runs `work` on a multi-threaded runtime of `--threads` workers
 /// (the UI, the console and every user share it) and returns its exit code.
 fn on_runtime(args: &RunArgs, work: impl std::future::Future<Output = Result<i32>>) -> Result<i32> {
-    crate::logging::init(args.loglevel, args.logfile.as_deref())?;
+    crate::logging::init(args.loglevel, args.logfile.as_deref())
+        .map_err(|e| UsageError(format!("{e:#}")))?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n);
@@ -107,7 +126,10 @@ fn prepare(
         .into());
     }
     let mut shared = scenario.shared.clone();
-    shared.insert(Client::new(metrics.recorder(), ClientOptions::default()));
+    let http = ClientOptions::default()
+        .connect_timeout(args.connect_timeout)
+        .request_timeout(args.request_timeout);
+    shared.insert(Client::new(metrics.recorder(), http));
     for set in &scenario.options {
         (set.extract)(matches, &mut shared)
             .map_err(|e| UsageError(crate::config::first_line(&e.render().to_string())))?;
@@ -151,20 +173,52 @@ pub(crate) fn finish(
     forced: bool,
 ) -> Result<i32> {
     let args = &run.args;
+    let mut warnings = meta.warnings.clone();
+    for leftover in run
+        .leftovers
+        .iter()
+        .filter_map(|f| f(run.runner.extensions()))
+    {
+        tracing::warn!(target: "swarm.main", "{leftover}");
+        warnings.push(leftover);
+    }
     let outcomes = threshold::evaluate(&args.thresholds, stats);
     if ran {
         print!("{}", threshold::render(&outcomes));
     }
     let meta = RunMeta {
         thresholds: outcomes.clone(),
+        warnings,
         ..meta
     };
     Targets::from_args(args).write(&ReportInput { meta: &meta, stats })?;
+    if ran && stats.total.num_requests == 0 {
+        eprintln!(
+            "error: nothing was measured: no request completed{} (check the host, or give the users more time with -t)",
+            match stats.interrupted {
+                0 => String::new(),
+                n => format!("; {n} were still in flight when the test stopped"),
+            }
+        );
+        return Ok(1);
+    }
     if forced || (ran && outcomes.iter().any(|o| !o.passed)) {
         return Ok(1);
     }
     let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
     Ok(if failed { args.exit_code_on_error } else { 0 })
+}
+
+/// What the reports of a headless run say about it, before any threshold verdict.
+fn run_meta(run: &Run, warnings: &crate::cpu::Warnings) -> RunMeta {
+    RunMeta {
+        scenario: run.scenario.clone(),
+        host: run.args.host.as_deref().map(swarm_http::redact_url),
+        run_id: run.runner.run_id().to_owned(),
+        user_count: run.args.users,
+        warnings: crate::cpu::snapshot(warnings),
+        thresholds: Vec::new(),
+    }
 }
 
 async fn headless(run: Run) -> Result<i32> {
@@ -178,10 +232,35 @@ async fn headless(run: Run) -> Result<i32> {
         host: args.host.clone(),
     };
     let (warnings, watcher) = crate::cpu::spawn_watch(args);
-    match run.runner.start(plan).await {
-        Ok(()) => {}
-        Err(RunnerError::TestStartFailed(message)) => anyhow::bail!("{message}"),
+    // In its own task, so a signal can interrupt a hanging on_test_start.
+    let start = {
+        let runner = run.runner.clone();
+        tokio::spawn(async move { runner.start(plan).await })
+    };
+    tokio::pin!(start);
+    let started = tokio::select! {
+        r = &mut start => r,
+        name = signals.recv() => {
+            tracing::info!(target: "swarm.main", "Got {name} while on_test_start ran: stopping");
+            run.runner.stop().await;
+            start.await
+        }
+    };
+    let start_error = match started.context("the start's task failed")? {
+        Ok(()) => None,
+        Err(RunnerError::TestStartFailed(message)) => Some(message),
+        Err(RunnerError::StartInterrupted) => {
+            Some("stopped before any user started: nothing was measured".to_owned())
+        }
         Err(e) => return Err(UsageError(e.to_string()).into()),
+    };
+    if let Some(message) = start_error {
+        // No user ran, but the reports still say what happened.
+        watcher.abort();
+        eprintln!("error: {message}");
+        let stats = run.runner.snapshot();
+        finish(&run, &stats, run_meta(&run, &warnings), false, false)?;
+        return Ok(1);
     }
     let mut live = Live::new(args.users, args.only_summary);
     let mut ticker = tokio::time::interval_at(
@@ -208,7 +287,12 @@ async fn headless(run: Run) -> Result<i32> {
                 tokio::spawn(async move { r.stop().await });
             }
             _ = progress.tick() => live.progress(run.runner.state(), run.runner.user_count()),
-            _ = ticker.tick() => live.table(&run.runner.snapshot(), run.runner.user_count()),
+            _ = ticker.tick() => {
+                // Once stopping, the final summary is the table; a periodic one would repeat it.
+                if matches!(run.runner.state(), RunState::Spawning | RunState::Running) {
+                    live.table(&run.runner.snapshot(), run.runner.user_count());
+                }
+            }
         }
     }
     if !forced {
@@ -217,13 +301,5 @@ async fn headless(run: Run) -> Result<i32> {
     watcher.abort();
     let stats = run.runner.snapshot();
     live.summary(&stats, run.runner.user_count());
-    let meta = RunMeta {
-        scenario: run.scenario.clone(),
-        host: args.host.as_deref().map(swarm_http::redact_url),
-        run_id: run.runner.run_id().to_owned(),
-        user_count: args.users,
-        warnings: crate::cpu::snapshot(&warnings),
-        thresholds: Vec::new(),
-    };
-    finish(&run, &stats, meta, true, forced)
+    finish(&run, &stats, run_meta(&run, &warnings), true, forced)
 }

@@ -13,6 +13,8 @@ type Augment = fn(clap::Command) -> clap::Command;
 type Extract = fn(&clap::ArgMatches, &mut Extensions) -> Result<(), clap::Error>;
 /// A scenario's set-up step, run once the flags are parsed and before any user starts.
 type SetupFn = Arc<dyn Fn(&mut Setup<'_>) -> Result<(), BoxError> + Send + Sync>;
+/// What a scenario may have left on the target when the program ends, and how to remove it.
+pub(crate) type LeftoversFn = Arc<dyn Fn(&Extensions) -> Option<String> + Send + Sync>;
 
 /// One options type of a scenario.
 #[derive(Clone)]
@@ -67,6 +69,7 @@ pub struct Scenario {
     pub(crate) options: Vec<OptionSet>,
     pub(crate) shared: Extensions,
     pub(crate) setups: Vec<SetupFn>,
+    pub(crate) leftovers: Vec<LeftoversFn>,
     pub(crate) host_required: bool,
 }
 
@@ -89,6 +92,7 @@ impl Scenario {
             options: Vec::new(),
             shared: Extensions::new(),
             setups: Vec::new(),
+            leftovers: Vec::new(),
             host_required: true,
         }
     }
@@ -134,6 +138,20 @@ impl Scenario {
         F: Fn(&mut Setup<'_>) -> Result<(), BoxError> + Send + Sync + 'static,
     {
         self.setups.push(Arc::new(f));
+        self
+    }
+
+    /// Asked when the program ends, however it ends (a second Ctrl-C, a stop timeout, a dead
+    /// server): `f` reads the shared value `T` and says what may be left on the target and the
+    /// command that removes it. The App prints it and puts it in every report.
+    pub fn leftovers<T, F>(mut self, f: F) -> Self
+    where
+        T: Any + Send + Sync,
+        F: Fn(&T) -> Option<String> + Send + Sync + 'static,
+    {
+        self.leftovers.push(Arc::new(move |shared: &Extensions| {
+            shared.get::<T>().and_then(&f)
+        }));
         self
     }
 

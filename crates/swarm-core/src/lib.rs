@@ -28,7 +28,7 @@ pub use extensions::Extensions;
 pub use feeder::{Feeder, FeederError, Pick};
 pub use runner::{RunState, Runner, RunnerConfig, RunnerError, TestPlan};
 pub use scenario::{Scenario, UserClass};
-pub use secret::Secret;
+pub use secret::{Secret, redact_userinfo};
 pub use spawn::SpawnPlan;
 pub use sync::lock;
 pub use tasks::{

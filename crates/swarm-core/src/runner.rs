@@ -116,6 +116,9 @@ pub enum RunnerError {
     /// `on_test_start` failed, so no user was started.
     #[error("on_test_start failed: {0}")]
     TestStartFailed(String),
+    /// A stop came while `on_test_start` ran; no user was started.
+    #[error("stopped while on_test_start ran: no user was started")]
+    StartInterrupted,
 }
 
 /// The parts of a running test the runner must reach to reshape or stop it.
@@ -137,6 +140,8 @@ pub(crate) struct Inner {
     state: watch::Sender<RunState>,
     /// Serialises start and stop.
     control: tokio::sync::Mutex<()>,
+    /// Cancelled by `stop` while `on_test_start` runs, so a stop never waits on it.
+    starting: Mutex<Option<CancellationToken>>,
     active: Mutex<Option<ActiveTest>>,
     live: Arc<AtomicUsize>,
     next_index: Arc<std::sync::atomic::AtomicU64>,
@@ -146,6 +151,22 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<Inner>,
+}
+
+/// Marks a start as interruptible for as long as it lives, however the start ends.
+struct Starting<'a>(&'a Mutex<Option<CancellationToken>>);
+
+impl<'a> Starting<'a> {
+    fn set(slot: &'a Mutex<Option<CancellationToken>>, token: CancellationToken) -> Self {
+        *lock(slot) = Some(token);
+        Self(slot)
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        *lock(self.0) = None;
+    }
 }
 
 /// A short random run id: 6 lowercase letters and digits.
@@ -199,6 +220,7 @@ impl Runner {
                 run_id,
                 state: watch::Sender::new(RunState::Ready),
                 control: tokio::sync::Mutex::new(()),
+                starting: Mutex::new(None),
                 active: Mutex::new(None),
                 live: Arc::new(AtomicUsize::new(0)),
                 next_index: Arc::new(std::sync::atomic::AtomicU64::new(config.user_index_offset)),
@@ -210,6 +232,11 @@ impl Runner {
     /// The run id users derive names from.
     pub fn run_id(&self) -> &str {
         &self.inner.run_id
+    }
+
+    /// The shared values every user of this runner reads.
+    pub fn extensions(&self) -> &Extensions {
+        &self.inner.config.extensions
     }
 
     /// The scenario this runner runs.
@@ -273,19 +300,31 @@ impl Runner {
             recorder: self.inner.metrics.recorder(),
         });
         tracing::info!(target: "swarm.runner", "Running on_test_start");
-        if let Err(message) = run_hook(
-            &self.inner.scenario.on_test_start,
-            TestCtx {
-                run: Arc::clone(&run),
-            },
-            None,
-        )
-        .await
-        {
-            run.recorder
-                .record_exception(&format!("on_test_start failed: {message}"), "on_test_start");
-            self.inner.state.send_replace(RunState::Stopped);
-            return Err(RunnerError::TestStartFailed(message));
+        let interrupt = CancellationToken::new();
+        let _starting = Starting::set(&self.inner.starting, interrupt.clone());
+        let started = tokio::select! {
+            r = run_hook(
+                &self.inner.scenario.on_test_start,
+                TestCtx {
+                    run: Arc::clone(&run),
+                },
+                None,
+            ) => Some(r),
+            () = interrupt.cancelled() => None,
+        };
+        match started {
+            None => {
+                self.inner.state.send_replace(RunState::Stopped);
+                return Err(RunnerError::StartInterrupted);
+            }
+            Some(Err(message)) => {
+                let message = crate::redact_userinfo(&message).into_owned();
+                run.recorder
+                    .record_exception(&format!("on_test_start failed: {message}"), "on_test_start");
+                self.inner.state.send_replace(RunState::Stopped);
+                return Err(RunnerError::TestStartFailed(message));
+            }
+            Some(Ok(())) => {}
         }
         tracing::info!(
             target: "swarm.runner",
@@ -378,6 +417,10 @@ impl Runner {
     /// every started user's `on_stop` within the stop timeout, then `on_test_stop`. Returns
     /// when the test is stopped; a no-op when none is running.
     pub async fn stop(&self) {
+        // A start still in `on_test_start` holds the control lock: interrupt it first.
+        if let Some(starting) = lock(&self.inner.starting).as_ref() {
+            starting.cancel();
+        }
         let _control = self.inner.control.lock().await;
         let Some(active) = lock(&self.inner.active).take() else {
             return;

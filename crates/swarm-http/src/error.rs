@@ -148,6 +148,15 @@ pub(crate) fn from_io(e: &std::io::Error) -> Error {
         K::ConnectionRefused => Error::ConnectionRefused,
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => Error::ConnectionReset,
         K::UnexpectedEof => Error::ConnectionClosed,
+        // hyper reports broken framing (a bad chunk size line, a missing CRLF) this way; its
+        // texts are fixed, short and name the problem.
+        K::InvalidInput | K::InvalidData if e.get_ref().is_some() => Error::Transport(format!(
+            "invalid response body: {}",
+            e.get_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+                .to_lowercase()
+        )),
         _ => {
             if let Some(tls) = e
                 .get_ref()

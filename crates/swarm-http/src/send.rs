@@ -109,7 +109,9 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
     let mut progress = Progress::default();
 
     let start = Instant::now();
+    let mut in_flight = InFlight(session.client.recorder.as_ref());
     let result = run(&mut x, &mut progress, &mut sink, start).await;
+    in_flight.0 = None;
     let elapsed = start.elapsed();
 
     let result = match result {
@@ -152,6 +154,18 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
         });
     }
     result
+}
+
+/// Counts the request as cut off by a stop if its future is dropped before it finished
+/// (the user was cancelled mid-request), so no request vanishes without a trace.
+struct InFlight<'a>(Option<&'a swarm_core::metrics::Recorder>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(recorder) = self.0 {
+            recorder.record_interrupted();
+        }
+    }
 }
 
 async fn run(
@@ -414,11 +428,19 @@ fn follow(
     let next = from
         .join(location)
         .map_err(|_| Error::Redirect(format!("invalid Location {}", target::redact(location))))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        // Anything else would be read as a path on this server, credentials and all.
+        return Err(Error::Redirect(format!(
+            "refused a redirect to a {} URL: only http and https are followed",
+            next.scheme()
+        )));
+    }
     let next_target = target::resolve(&x.session.base, next.as_str(), None)
         .map_err(|e| Error::Redirect(e.to_string()))?;
     if !next_target.origin.same(&x.origin) {
-        // Credentials are for the origin they were given for, never for where it points.
-        x.auth = next_target.auth;
+        // Credentials are for the origin they were given for, never for where it points, and
+        // a Location's own userinfo is never sent anywhere.
+        x.auth = None;
         x.headers.remove(AUTHORIZATION);
     }
     x.origin = next_target.origin;

@@ -11,16 +11,26 @@ pub fn scenario() -> Scenario {
         .user::<Getter>()
 }
 
-/// The URL split once per user: the session's base (scheme://authority) and the target.
+/// The URL as given, split once per user into the session's base (its origin, where any
+/// userinfo becomes the session's basic auth) and the path and query to request, unchanged
+/// (a trailing `/` included).
 fn split(host: &str) -> Result<(String, String), TaskError> {
-    let url = url::Url::parse(host)
-        .map_err(|e| TaskError::Exception(format!("`{host}` is not a URL ({e})")))?;
+    let url = url::Url::parse(host).map_err(|e| {
+        TaskError::Exception(format!(
+            "`{}` is not a URL ({e})",
+            swarm::http::redact_url(host)
+        ))
+    })?;
     let mut path = url.path().to_owned();
     if let Some(q) = url.query() {
         path.push('?');
         path.push_str(q);
     }
-    Ok((url.origin().ascii_serialization(), path))
+    let mut base = url.clone();
+    base.set_path("");
+    base.set_query(None);
+    base.set_fragment(None);
+    Ok((base.to_string(), path))
 }
 
 /// A user that fetches one URL.
@@ -32,8 +42,8 @@ struct Getter {
 impl User for Getter {
     async fn on_start(ctx: &mut Ctx) -> Result<Self, TaskError> {
         let host = ctx.host().ok_or("no URL to fetch: give a host")?;
-        let (origin, path) = split(host)?;
-        let session = Session::new(&ctx.http_client()?, &origin)?;
+        let (base, path) = split(host)?;
+        let session = Session::new(&ctx.http_client()?, &base)?;
         Ok(Self { session, path })
     }
 
@@ -44,7 +54,30 @@ impl User for Getter {
 
 impl Getter {
     async fn fetch(&mut self) -> TaskResult {
+        // An absolute path from the origin, exactly as given.
         self.session.get(self.path.as_str()).send().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_is_requested_as_given() {
+        let cases = [
+            ("http://h:1/dir/", "http://h:1/", "/dir/"),
+            ("http://h:1/x?q=a/", "http://h:1/", "/x?q=a/"),
+            ("http://h:1", "http://h:1/", "/"),
+            ("http://u:pw@h:1/p", "http://u:pw@h:1/", "/p"),
+        ];
+        for (host, base, path) in cases {
+            assert_eq!(
+                split(host).map_err(|e| e.to_string()),
+                Ok((base.to_owned(), path.to_owned())),
+                "{host}"
+            );
+        }
     }
 }

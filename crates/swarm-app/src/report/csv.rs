@@ -199,15 +199,24 @@ pub(crate) fn exceptions_csv(s: &StatsSnapshot) -> String {
     out
 }
 
+/// What `write` appends to the prefix, in the order it writes them.
+pub(crate) const SUFFIXES: [&str; 4] = [
+    "_stats.csv",
+    "_stats_history.csv",
+    "_failures.csv",
+    "_exceptions.csv",
+];
+
 /// Writes the four files next to `prefix`; returns their names.
 pub(crate) fn write(input: &ReportInput<'_>, prefix: &Path, full: bool) -> Result<Vec<String>> {
     let s = input.stats;
-    let files = [
-        ("_stats.csv", stats_csv(s)),
-        ("_stats_history.csv", history_csv(s, full)),
-        ("_failures.csv", failures_csv(s)),
-        ("_exceptions.csv", exceptions_csv(s)),
+    let texts = [
+        stats_csv(s),
+        history_csv(s, full),
+        failures_csv(s),
+        exceptions_csv(s),
     ];
+    let files = SUFFIXES.into_iter().zip(texts);
     let mut written = Vec::new();
     for (suffix, text) in files {
         let mut name = prefix.as_os_str().to_owned();

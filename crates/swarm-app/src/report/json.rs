@@ -74,6 +74,7 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<Value> {
         "thresholds": input.meta.thresholds,
         "total_rps": s.total_rps(),
         "fail_ratio": s.total.fail_ratio(),
+        "interrupted": s.interrupted,
         "stats": stats,
         "total": entry_json(&s.total, s.start_time, s.taken_at)?,
         "failures": s.failures.iter().map(|f| json!({

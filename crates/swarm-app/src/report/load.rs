@@ -142,6 +142,7 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
             .collect(),
         history: std::sync::Arc::new(list(v, "history").map(history_row).collect()),
         window_percentiles_us: Vec::new(),
+        interrupted: u(v, "interrupted"),
     };
     let meta = RunMeta {
         scenario: s(v, "scenario"),

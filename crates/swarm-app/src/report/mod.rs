@@ -71,21 +71,93 @@ impl<'a> Targets<'a> {
         }
     }
 
-    /// Writes each requested report, logging where it went.
-    pub(crate) fn write(&self, input: &ReportInput<'_>) -> anyhow::Result<()> {
+    /// Every file these targets will write, with the flag that asked for it.
+    fn files(&self) -> Vec<(&'static str, std::path::PathBuf)> {
+        let mut out = Vec::new();
         if let Some(path) = self.json {
-            json::write(input, path)?;
-            tracing::info!(target: "swarm.report", "Wrote the JSON report to {}", path.display());
+            out.push(("--json", path.to_path_buf()));
         }
         if let Some(prefix) = self.csv {
-            let files = csv::write(input, prefix, self.csv_full_history)?;
-            tracing::info!(target: "swarm.report", "Wrote the CSV reports {}", files.join(", "));
+            for suffix in csv::SUFFIXES {
+                let mut name = prefix.as_os_str().to_owned();
+                name.push(suffix);
+                out.push(("--csv", name.into()));
+            }
         }
         if let Some(path) = self.html {
-            html::write(input, path)?;
-            tracing::info!(target: "swarm.report", "Wrote the HTML report to {}", path.display());
+            out.push(("--html", path.to_path_buf()));
+        }
+        out
+    }
+
+    /// Checks, before the run, that every report can be written where it was asked for: the
+    /// folder exists and the path is no folder. Names the first that cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (flag, path) in self.files() {
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            if !parent.is_dir() {
+                return Err(format!(
+                    "{flag} {}: the folder {} does not exist: create it or choose another path",
+                    path.display(),
+                    parent.display()
+                ));
+            }
+            if path.is_dir() {
+                return Err(format!(
+                    "{flag} {} is a folder: give a file name",
+                    path.display()
+                ));
+            }
+            let writable = std::fs::metadata(&parent)
+                .map(|m| !m.permissions().readonly())
+                .unwrap_or(false);
+            if !writable {
+                return Err(format!(
+                    "{flag} {}: the folder {} is read-only: choose another path",
+                    path.display(),
+                    parent.display()
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Writes every requested report that can be written, logging where each went; an error
+    /// names every one that could not be, after the others were written.
+    pub(crate) fn write(&self, input: &ReportInput<'_>) -> anyhow::Result<()> {
+        let mut failed = Vec::new();
+        if let Some(path) = self.json {
+            match json::write(input, path) {
+                Ok(()) => {
+                    tracing::info!(target: "swarm.report", "Wrote the JSON report to {}", path.display())
+                }
+                Err(e) => failed.push(format!("--json {}: {e:#}", path.display())),
+            }
+        }
+        if let Some(prefix) = self.csv {
+            match csv::write(input, prefix, self.csv_full_history) {
+                Ok(files) => {
+                    tracing::info!(target: "swarm.report", "Wrote the CSV reports {}", files.join(", "))
+                }
+                Err(e) => failed.push(format!("--csv {}: {e:#}", prefix.display())),
+            }
+        }
+        if let Some(path) = self.html {
+            match html::write(input, path) {
+                Ok(()) => {
+                    tracing::info!(target: "swarm.report", "Wrote the HTML report to {}", path.display())
+                }
+                Err(e) => failed.push(format!("--html {}: {e:#}", path.display())),
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("could not write {}", failed.join("; "))
+        }
     }
 }
 

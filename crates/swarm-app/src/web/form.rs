@@ -11,11 +11,11 @@ pub(crate) enum FormError {
     /// `user_count` is absent.
     #[error("user_count is missing: give the number of users, e.g. user_count=10")]
     MissingUsers,
-    /// `user_count` is not a whole number.
-    #[error("user_count `{0}` is not a user count: give a whole number, 0 or more")]
+    /// `user_count` is not a whole number in range (the text says which limit).
+    #[error("user_count {0}")]
     BadUsers(String),
-    /// `spawn_rate` is not a positive number.
-    #[error("spawn_rate `{0}` is not a rate: give users per second above 0, e.g. 2 or 0.5")]
+    /// `spawn_rate` is not a rate in range.
+    #[error("spawn_rate {0}")]
     BadRate(String),
     /// `host` is not an http(s) URL.
     #[error("host: {0}")]
@@ -63,30 +63,28 @@ pub(crate) fn parse(
     };
     let users = match get("user_count") {
         None | Some("") => return Err(FormError::MissingUsers),
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| FormError::BadUsers(v.to_owned()))?,
+        Some(v) => crate::values::parse_users(v).map_err(FormError::BadUsers)?,
     };
     let spawn_rate = match get("spawn_rate") {
         None | Some("") => defaults.spawn_rate,
-        Some(v) => match v.parse::<f64>() {
-            Ok(r) if r.is_finite() && r > 0.0 => r,
-            _ => return Err(FormError::BadRate(v.to_owned())),
-        },
+        Some(v) => crate::values::parse_rate(v).map_err(FormError::BadRate)?,
     };
     // The page shows `--host` with any password as `***`; sent back unchanged, it means
     // `--host` itself.
     let shown_default = defaults.host.as_deref().map(swarm_http::redact_url);
     let host = match get("host") {
         None | Some("") => defaults.host.clone(),
-        Some(v) if shown_default.as_deref() == Some(v.trim_end_matches('/')) => {
+        Some(v)
+            if shown_default.as_deref().map(|d| d.trim_end_matches('/'))
+                == Some(v.trim_end_matches('/')) =>
+        {
             defaults.host.clone()
         }
         Some(v) => Some(crate::cli::parse_host(v).map_err(FormError::BadHost)?),
     };
     let run_time = match get("run_time") {
         None | Some("") => None,
-        Some(v) => match crate::duration::parse_duration(v) {
+        Some(v) => match crate::values::parse_duration(v) {
             Ok(d) if d > Duration::ZERO => Some(d),
             Ok(_) => {
                 return Err(FormError::BadRunTime(
@@ -144,7 +142,7 @@ mod tests {
                 StartRequest {
                     users: 10,
                     spawn_rate: 0.5,
-                    host: Some("http://example.test:8080".into()),
+                    host: Some("http://example.test:8080/".into()),
                     run_time: None,
                 },
             ),
@@ -195,6 +193,24 @@ mod tests {
                 "run_time: `soon` is not a duration",
             ),
             ("user_count=1&run_time=0", "run_time: 0 would stop at once"),
+            // Out of range: each names its limit.
+            (
+                "user_count=1&spawn_rate=1e-300",
+                "spawn_rate `1e-300` is too slow: give at least 0.001",
+            ),
+            (
+                "user_count=1&spawn_rate=1e300",
+                "spawn_rate `1e300` is too fast: give at most 1000000",
+            ),
+            (
+                "user_count=99999999999",
+                "user_count `99999999999` is too many users for one process",
+            ),
+            (
+                "user_count=1&run_time=1e30",
+                "run_time: `1e30` is too long: give at most 366d",
+            ),
+            ("user_count=1&run_time=-5s", "run_time: `-5s` is negative"),
         ];
         for (body, want) in cases {
             let got = parse(&fields(body), &defaults()).map_err(|e| e.to_string());

@@ -79,15 +79,27 @@ pub(crate) async fn serve(run: Run, credentials: Option<Credentials>) -> Result<
             })
             .await
     });
-    if args.autostart {
-        match app.swarm(StartRequest::from_args(args)).await {
-            Ok(StartOutcome::Started { .. } | StartOutcome::Reshaped { .. }) => {}
-            Err(e) => anyhow::bail!("--autostart failed: {e}"),
+    let name = if args.autostart {
+        // In its own task: a signal must stop a start whose on_test_start hangs.
+        let start = {
+            let app = Arc::clone(&app);
+            let request = StartRequest::from_args(args);
+            tokio::spawn(async move { app.swarm(request).await })
+        };
+        tokio::select! {
+            started = start => match started {
+                Ok(Ok(StartOutcome::Started { .. } | StartOutcome::Reshaped { .. })) => {
+                    signals.recv().await
+                }
+                Ok(Err(e)) => anyhow::bail!("--autostart failed: {e}"),
+                Err(e) => anyhow::bail!("--autostart failed: {e}"),
+            },
+            name = signals.recv() => name,
         }
     } else {
         tracing::info!(target: "swarm.web", "Waiting for a start from the web UI (or --autostart)");
-    }
-    let name = signals.recv().await;
+        signals.recv().await
+    };
     tracing::info!(target: "swarm.main", "Got {name}: stopping every user (again to exit at once)");
     let quitting = {
         let runner = runner.clone();

@@ -217,6 +217,7 @@ impl Collector {
             exceptions,
             history: Arc::clone(&self.history),
             window_percentiles_us: window_percentiles(&window_hist),
+            interrupted: 0,
         }
     }
 }

@@ -21,6 +21,7 @@ use collector::Collector;
 use entry::EntryData;
 use shard::{EntryKey, FailureKey, Shard};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use thread_local::ThreadLocal;
@@ -40,6 +41,8 @@ pub struct Recorder {
 struct Inner {
     shards: ThreadLocal<Mutex<Shard>>,
     collector: Mutex<Collector>,
+    /// Requests cut off by a stop; only stops add to it, so one shared counter is cheap.
+    interrupted: AtomicU64,
 }
 
 impl Inner {
@@ -55,9 +58,20 @@ impl Recorder {
         lock(self.inner.shard()).record(event);
     }
 
-    /// Records an exception (an error or panic in a hook or task), grouped by message.
+    /// Counts a request that was still in flight when its user was stopped (it has no
+    /// response time, so it is in no row; reports show the count beside the table).
+    pub fn record_interrupted(&self) {
+        self.inner.interrupted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records an exception (an error or panic in a hook or task), grouped by message; any
+    /// credentials in a URL in it are hidden first, so no report or page can show them.
     pub fn record_exception(&self, message: &str, context: &str) {
-        lock(self.inner.shard()).record_exception(message, context);
+        let (message, context) = (
+            crate::redact_userinfo(message),
+            crate::redact_userinfo(context),
+        );
+        lock(self.inner.shard()).record_exception(&message, &context);
     }
 }
 
@@ -103,6 +117,7 @@ impl Metrics {
             inner: Arc::new(Inner {
                 shards: ThreadLocal::new(),
                 collector: Mutex::new(Collector::new(window, entry_history)),
+                interrupted: AtomicU64::new(0),
             }),
         }
     }
@@ -144,6 +159,7 @@ impl Metrics {
             lock(shard).clear();
         }
         collector.reset();
+        self.inner.interrupted.store(0, Ordering::Relaxed);
     }
 
     /// Takes one history sample (the runner calls this every stats interval).
@@ -155,7 +171,9 @@ impl Metrics {
     /// Merges every shard into a consistent snapshot with current rates and the history.
     pub fn snapshot(&self) -> StatsSnapshot {
         let merged = self.merge();
-        lock(&self.inner.collector).snapshot(&merged)
+        let mut snapshot = lock(&self.inner.collector).snapshot(&merged);
+        snapshot.interrupted = self.inner.interrupted.load(Ordering::Relaxed);
+        snapshot
     }
 }
 

@@ -80,6 +80,8 @@ pub struct StatsSnapshot {
     pub history: std::sync::Arc<Vec<HistoryRow>>,
     /// Aggregate response-time percentiles (µs) over the recent window.
     pub window_percentiles_us: Vec<u64>,
+    /// Requests still in flight when their user was stopped: cut off, so in no row above.
+    pub interrupted: u64,
 }
 
 impl StatsSnapshot {

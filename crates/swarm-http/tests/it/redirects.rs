@@ -32,6 +32,17 @@ async fn redirect_server() -> crate::support::Server {
                     .to_owned();
                 redirect(302, &format!("http://{host}:{port}/echo"))
             }
+            ["ftp"] => redirect(302, "ftp://user:pw@127.0.0.1/echo"),
+            ["creds", host] => {
+                let port = req
+                    .header("host")
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                redirect(302, &format!("http://mallory:stolen@{host}:{port}/echo"))
+            }
             ["login"] => {
                 let mut r = redirect(302, "/echo");
                 r.headers_mut()
@@ -143,4 +154,24 @@ async fn auth_dropped_across_origins_cookies_kept() {
     assert_eq!(other.text(), "GET  auth=- cookie=-");
     let login = s.get("/login").fetch().await.unwrap();
     assert_eq!(login.text(), "GET  auth=Basic YTpi cookie=sid=1");
+}
+
+/// Regression: a Location with another scheme was followed as a path on the same server,
+/// and a Location's userinfo was sent to the origin it named.
+#[tokio::test]
+async fn other_schemes_and_location_credentials_are_refused() {
+    let server = redirect_server().await;
+    let options = ClientOptions::default().resolve("other.test", server.addr);
+    let (client, metrics) = client_with(options);
+    let s = Session::new(&client, &server.url()).unwrap();
+    let err = s.get("/ftp").send().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "bad redirect: refused a redirect to a ftp URL: only http and https are followed"
+    );
+    assert!(!err.contains("pw"));
+    let other = s.get("/creds/other.test").fetch().await.unwrap();
+    assert_eq!(other.text(), "GET  auth=- cookie=-");
+    let text = format!("{:?}", metrics.snapshot().failures);
+    assert!(!text.contains("pw") && !text.contains("stolen"), "{text}");
 }
