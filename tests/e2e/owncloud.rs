@@ -319,6 +319,42 @@ fn a_second_sigint_exits_at_once_and_still_writes_the_stats() {
     );
 }
 
+/// Ctrl-C while users are still being spawned: the ramp stops, every account made so far is
+/// deleted.
+#[test]
+fn sigint_while_spawning_stops_the_ramp_and_deletes_every_account() {
+    let sim = TestSim::start();
+    let dir = temp_dir("oc-sigint-ramp");
+    let json = dir.join("r.json");
+    let mut child = owncloud(&sim, &["-u", "50", "-r", "2", "-t", "60s"])
+        .args(["--json", json.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("3 accounts", Duration::from_secs(30), || {
+        sim.non_admin_users().len() >= 3
+    });
+    kill(child.id(), "-INT");
+    let status = wait_exit(&mut child, Duration::from_secs(30), "SIGINT while spawning");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "{:?}",
+        sim.non_admin_users()
+    );
+    let r = read_json(&json);
+    let (created, _) = row(&r, "POST", "/ocs/v2.php/cloud/users");
+    assert!(
+        (3..50).contains(&created),
+        "the ramp stopped: {created} created"
+    );
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (created, 0)
+    );
+}
+
 /// Regression: Ctrl-C was ignored while `on_test_start` waited on a server that never
 /// answers, until the 60 s request timeout; headless and with the web UI alike.
 #[test]

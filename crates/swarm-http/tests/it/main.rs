@@ -5,6 +5,7 @@ mod auth;
 mod bodies;
 mod connections;
 mod cookies;
+mod malformed;
 mod redirects;
 mod support;
 mod timeouts;
