@@ -18,21 +18,13 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// A `cargo` command without the test's own package variables: some build scripts (ring's,
-/// which watches CARGO_MANIFEST_DIR) would otherwise rebuild on every switch with a plain
-/// `cargo build`.
+#[path = "../xtask/src/cargo_env.rs"]
+mod cargo_env;
+
+/// A `cargo` command without the test's own package variables (see `cargo_env`).
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_MANIFEST_")
-            || key == "CARGO_CRATE_NAME"
-            || key == "CARGO_PRIMARY_PACKAGE"
-        {
-            cmd.env_remove(key.as_ref());
-        }
-    }
+    cargo_env::without_package_env(&mut cmd);
     cmd
 }
 

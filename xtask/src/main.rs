@@ -2,6 +2,9 @@
 //! does it: plain Rust instead of shell scripts, wired through `.cargo/config.toml`.
 
 mod bench;
+// Shared with the e2e harness (tests/lib.rs) by path: one rule for a clean nested cargo.
+#[path = "cargo_env.rs"]
+mod cargo_env;
 mod run;
 mod setup;
 #[cfg(test)]
@@ -62,7 +65,7 @@ pub(crate) fn root() -> PathBuf {
 pub(crate) fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);
-    without_package_env(&mut cmd);
+    cargo_env::without_package_env(&mut cmd);
     let status = cmd
         .args(args)
         .current_dir(root())
@@ -72,27 +75,6 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
-}
-
-/// Removes the variables `cargo run` sets for xtask's own package: some build scripts (ring's)
-/// watch `CARGO_MANIFEST_DIR`, so inheriting it would rebuild them on every switch between
-/// `cargo xtask` and plain `cargo`.
-pub(crate) fn without_package_env(cmd: &mut Command) {
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PKG_")
-            || matches!(
-                key.as_ref(),
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-                    | "CARGO_PRIMARY_PACKAGE"
-            )
-        {
-            cmd.env_remove(key.as_ref());
-        }
-    }
 }
 
 /// Installs the test tools when missing, builds every binary and example first (end-to-end
