@@ -2,6 +2,7 @@
 //! a crate `swarm new` writes and cargo builds offline) get the whole product, checked
 //! server-side against the shop API.
 
+use crate::cli::text;
 use crate::web::WebSwarm;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -11,15 +12,6 @@ use swarm_tests::shop_api::ShopApi;
 use swarm_tests::{
     clean_command, example, read_json, root, run_bounded, swarm, target_dir, temp_dir,
 };
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn arg(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
