@@ -31,7 +31,14 @@ pub struct SimConfig {
     pub data_dir: Option<PathBuf>,
     /// Largest request head (request line + headers) accepted; beyond it the answer is 431.
     pub max_header_bytes: usize,
+    /// Size of the skeleton's `ownCloud Manual.pdf` in bytes (a valid PDF padded to it).
+    pub manual_size: usize,
 }
+
+/// The default manual size: ownCloud 10's packaged skeleton ships the user manual as a PDF of
+/// several megabytes (its exact size changes with every release), so the seed's download task
+/// moves megabytes per request, not a few hundred bytes.
+pub const DEFAULT_MANUAL_SIZE: usize = 4 * 1024 * 1024;
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -47,6 +54,7 @@ impl Default for SimConfig {
             session_recheck: Duration::from_secs(300),
             data_dir: None,
             max_header_bytes: 64 * 1024,
+            manual_size: DEFAULT_MANUAL_SIZE,
         }
     }
 }

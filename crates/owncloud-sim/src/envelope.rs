@@ -37,11 +37,12 @@ pub(crate) struct OcsResult {
 }
 
 impl OcsResult {
-    /// Success with data.
+    /// Success with data; the message is null, as ownCloud 10.14 sends it on v1 and v2
+    /// (JSON `"message":null`, XML `<message/>`).
     pub(crate) fn ok(data: Value) -> Self {
         Self {
             code: 100,
-            message: Some("OK".to_owned()),
+            message: None,
             data,
         }
     }
@@ -228,6 +229,14 @@ mod tests {
         assert_eq!(
             xml(&meta, &Value::Array(vec![])),
             "<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>100</statuscode>\n  <message>OK</message>\n  <totalitems></totalitems>\n  <itemsperpage></itemsperpage>\n </meta>\n <data/>\n</ocs>\n"
+        );
+        let null = Meta {
+            message: None,
+            ..meta
+        };
+        assert!(
+            xml(&null, &Value::Array(vec![])).contains("\n  <message/>\n"),
+            "a null message is an empty element"
         );
         let users = serde_json::json!({"users": ["admin", "a&b"]});
         let x = xml(&meta, &users);

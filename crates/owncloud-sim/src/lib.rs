@@ -40,6 +40,6 @@ mod store;
 mod tree;
 mod uploads;
 
-pub use config::{SimConfig, parse_duration};
+pub use config::{DEFAULT_MANUAL_SIZE, SimConfig, parse_duration};
 pub use error::SimError;
 pub use server::Sim;

@@ -48,6 +48,10 @@ struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Bytes of the skeleton's `ownCloud Manual.pdf` (default 4 MiB, as a real release ships
+    /// several megabytes; give your server's size to match it).
+    #[arg(long, default_value_t = owncloud_sim::DEFAULT_MANUAL_SIZE, value_parser = clap::value_parser!(usize))]
+    manual_size: usize,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -86,6 +90,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         first_login_race: !args.no_first_login_race,
         skeleton_copy_time: args.skeleton_copy_time,
         data_dir: args.data_dir,
+        manual_size: args.manual_size,
         ..SimConfig::default()
     };
     let sim = Sim::start(config).await.context("starting owncloud-sim")?;

@@ -116,12 +116,13 @@ async fn first_login(state: &State, user: &Arc<UserEntry>) -> bool {
         return true;
     }
     let u = user.clone();
+    let manual = state.store.manual().clone();
     user.home
         .ensure(
             state.cfg.first_login_race,
             state.cfg.skeleton_copy_time,
             move || {
-                if let Err(e) = crate::skeleton::fill(&mut write(&u.tree)) {
+                if let Err(e) = crate::skeleton::fill(&mut write(&u.tree), &manual) {
                     tracing::warn!("skeleton copy for {}: {e:?}", u.id);
                 }
             },

@@ -50,7 +50,7 @@ impl Sim {
             })?;
         }
         let instance_id = format!("oc{}", random_string(10, LOWER_ALNUM));
-        let store = Store::new(config.data_dir.clone());
+        let store = Store::new(config.data_dir.clone(), config.manual_size);
         store
             .create_user(
                 &config.admin_user,

@@ -1,6 +1,5 @@
 //! The skeleton copied into a new home on first login, and the first-login race around it.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
@@ -16,12 +15,14 @@ This is just an example file for developers and git users.
 The packaged and released versions will come with better examples.
 ";
 
-/// A one-page PDF built once; offsets in the xref table are computed, so readers accept it.
-pub(crate) fn manual_pdf() -> Bytes {
-    static PDF: OnceLock<Bytes> = OnceLock::new();
-    PDF.get_or_init(|| {
+/// A one-page PDF of exactly `size` bytes from 1 KiB up (a little more below that, where the
+/// padding object's own framing is more than the room left; its minimum is a few hundred):
+/// offsets in the xref table are computed, so readers accept it, and an unreferenced
+/// stream object pads it to the size asked for.
+pub(crate) fn manual_pdf(size: usize) -> Bytes {
+    let build = |pad: usize| {
         let stream = "BT /F1 18 Tf 72 720 Td (ownCloud Manual - owncloud-sim) Tj ET";
-        let objects = [
+        let mut objects = vec![
             "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
@@ -33,6 +34,12 @@ pub(crate) fn manual_pdf() -> Bytes {
                 stream.len()
             ),
         ];
+        if pad > 0 {
+            objects.push(format!(
+                "<< /Length {pad} >>\nstream\n{}\nendstream",
+                "0".repeat(pad)
+            ));
+        }
         let mut out = String::from("%PDF-1.4\n");
         let mut offsets = Vec::new();
         for (i, body) in objects.iter().enumerate() {
@@ -51,14 +58,30 @@ pub(crate) fn manual_pdf() -> Bytes {
             "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
             objects.len() + 1
         ));
-        Bytes::from(out)
-    })
-    .clone()
+        out
+    };
+    let bare = build(0);
+    if size <= bare.len() {
+        return Bytes::from(bare);
+    }
+    // The padding object's own framing and the grown offsets change the length by a few
+    // bytes each round; two or three rounds land on the size exactly.
+    let mut pad = size - bare.len();
+    let mut out = build(pad);
+    for _ in 0..4 {
+        if out.len() == size {
+            break;
+        }
+        pad = (pad + size).saturating_sub(out.len()).max(1);
+        out = build(pad);
+    }
+    Bytes::from(out)
 }
 
-/// Fills an empty home with ownCloud's skeleton.
-pub(crate) fn fill(tree: &mut Tree) -> Result<(), TreeError> {
-    tree.put("ownCloud Manual.pdf", manual_pdf())?;
+/// Fills an empty home with ownCloud's skeleton; `manual` is the server's one manual PDF
+/// (shared, not copied, by every home in memory).
+pub(crate) fn fill(tree: &mut Tree, manual: &Bytes) -> Result<(), TreeError> {
+    tree.put("ownCloud Manual.pdf", manual.clone())?;
     tree.put("welcome.txt", Bytes::from_static(WELCOME.as_bytes()))?;
     for dir in ["Documents", "Photos"] {
         match tree.mkcol(dir) {
@@ -156,21 +179,56 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn pdf_is_well_formed() {
-        let pdf = manual_pdf();
-        let text = std::str::from_utf8(&pdf).unwrap();
-        assert!(text.starts_with("%PDF-1.4") && text.ends_with("%%EOF\n"));
-        let xref: usize = text
-            .rsplit("startxref\n")
-            .next()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(text[xref..].starts_with("xref"));
-        assert!(text[text.find("3 0 obj").unwrap()..].starts_with("3 0 obj"));
+    fn pdf_is_well_formed_at_every_size() {
+        let bare = manual_pdf(0).len();
+        for size in [
+            0,
+            100,
+            bare,
+            bare + 1,
+            1000,
+            1024,
+            9_999,
+            1_234_567,
+            4 * 1024 * 1024,
+        ] {
+            let pdf = manual_pdf(size);
+            if size >= 1024 || size <= bare {
+                assert_eq!(pdf.len(), size.max(bare), "size {size}");
+            } else {
+                assert!(
+                    (size..1024).contains(&pdf.len()),
+                    "size {size}: {}",
+                    pdf.len()
+                );
+            }
+            let text = std::str::from_utf8(&pdf).unwrap();
+            assert!(text.starts_with("%PDF-1.4") && text.ends_with("%%EOF\n"));
+            let xref: usize = text
+                .rsplit("startxref\n")
+                .next()
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(text[xref..].starts_with("xref"), "size {size}");
+            // Every xref offset points at its object.
+            for (n, line) in text[xref..]
+                .lines()
+                .skip(3)
+                .take_while(|l| l.ends_with(" n "))
+                .enumerate()
+            {
+                let offset: usize = line[..10].parse().unwrap();
+                assert!(
+                    text[offset..].starts_with(&format!("{} 0 obj", n + 1)),
+                    "size {size} object {}",
+                    n + 1
+                );
+            }
+        }
     }
 
     #[tokio::test]

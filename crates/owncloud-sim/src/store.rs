@@ -122,21 +122,30 @@ pub(crate) struct Store {
     users: RwLock<HashMap<String, Arc<UserEntry>>>,
     groups: RwLock<BTreeMap<String, BTreeSet<String>>>,
     data_dir: Option<PathBuf>,
+    /// The skeleton's manual, built once and shared by every home.
+    manual: bytes::Bytes,
 }
 
 /// The group whose members are admins.
 pub(crate) const ADMIN_GROUP: &str = "admin";
 
 impl Store {
-    /// An empty store (files in memory, or under `data_dir`) with the `admin` group.
-    pub(crate) fn new(data_dir: Option<PathBuf>) -> Self {
+    /// An empty store (files in memory, or under `data_dir`) with the `admin` group; new
+    /// homes get a manual of `manual_size` bytes.
+    pub(crate) fn new(data_dir: Option<PathBuf>, manual_size: usize) -> Self {
         let mut groups = BTreeMap::new();
         groups.insert(ADMIN_GROUP.to_owned(), BTreeSet::new());
         Self {
             users: RwLock::new(HashMap::new()),
             groups: RwLock::new(groups),
             data_dir,
+            manual: crate::skeleton::manual_pdf(manual_size),
         }
+    }
+
+    /// The skeleton's manual PDF.
+    pub(crate) fn manual(&self) -> &bytes::Bytes {
+        &self.manual
     }
 
     /// Looks a user up by id (case-insensitively, as ownCloud logins are).
@@ -190,7 +199,7 @@ impl Store {
         };
         let mut tree = Tree::new(disk).map_err(CreateError::Io)?;
         let home = if ready_home {
-            crate::skeleton::fill(&mut tree).map_err(|e| match e {
+            crate::skeleton::fill(&mut tree, &self.manual).map_err(|e| match e {
                 TreeError::Io(e) => CreateError::Io(e),
                 other => CreateError::Io(std::io::Error::other(format!("{other:?}"))),
             })?;
@@ -328,7 +337,7 @@ mod tests {
 
     #[test]
     fn users_and_groups() {
-        let s = Store::new(None);
+        let s = Store::new(None, 0);
         let a = s
             .create_user("Alice", "pw", Profile::default(), &[], false)
             .unwrap();

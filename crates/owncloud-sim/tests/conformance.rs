@@ -44,7 +44,8 @@ struct Row {
     data: Data,
 }
 
-const OK: Option<Option<&str>> = Some(Some("OK"));
+/// A success's message: null on ownCloud 10.14, v1 and v2 alike.
+const OK: Option<Option<&str>> = Some(None);
 const UNAUTH: Option<Option<&str>> = Some(Some("Unauthorised"));
 
 #[rustfmt::skip]
@@ -220,7 +221,7 @@ async fn ocs_xml_envelope_is_byte_exact() {
     .await;
     assert_eq!(
         r.text(),
-        "<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>200</statuscode>\n  <message>OK</message>\n  <totalitems></totalitems>\n  <itemsperpage></itemsperpage>\n </meta>\n <data/>\n</ocs>\n"
+        "<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>ok</status>\n  <statuscode>200</statuscode>\n  <message/>\n  <totalitems></totalitems>\n  <itemsperpage></itemsperpage>\n </meta>\n <data/>\n</ocs>\n"
     );
     let r = send(
         sim.addr(),
