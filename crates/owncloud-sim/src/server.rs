@@ -66,6 +66,9 @@ impl Sim {
             store,
             cfg: config,
             stats: Stats::default(),
+            shares: crate::shares::Shares::default(),
+            locks: crate::locks::Locks::default(),
+            base_url: format!("http://{addr}"),
         });
         let (stop, stop_rx) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(listener, state.clone(), stop_rx));

@@ -71,6 +71,7 @@ impl Folder {
             etag: self.node.etag.clone(),
             fileid: self.node.fileid,
             mime: "application/octet-stream",
+            dead: None,
         }
     }
 
@@ -350,6 +351,7 @@ fn put(state: &State, up: &Uploads, t: Target<'_>, body: Bytes) -> Resp {
                 etag: etag.clone(),
                 fileid,
                 mime: mime_for(name),
+                dead: None,
             },
         );
         f.touch(now);
@@ -513,6 +515,7 @@ fn propfind(
             href: href.clone(),
             node,
             size: *size,
+            extra: None,
         })
         .collect();
     multistatus(propfind::render(&entries, &want, &ctx))
@@ -629,6 +632,7 @@ mod tests {
                     etag: new_etag(),
                     fileid: 1,
                     mime: "application/octet-stream",
+                    dead: None,
                 },
             );
         }
