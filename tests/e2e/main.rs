@@ -7,4 +7,5 @@ mod cli;
 mod get;
 mod library;
 mod owncloud;
+mod share;
 mod web;

@@ -115,6 +115,11 @@ impl Sim {
         self.state.stats.requests.load(Ordering::Relaxed)
     }
 
+    /// Shares (user shares and links) that exist now.
+    pub fn shares(&self) -> usize {
+        self.state.shares.filter(|_| true).len()
+    }
+
     /// Live sessions.
     pub fn sessions(&self) -> usize {
         self.state.sessions.len()
