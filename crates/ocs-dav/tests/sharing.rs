@@ -349,3 +349,35 @@ async fn webdav_facts_hold() {
         assert_eq!(got, want, "{what}");
     }
 }
+
+/// What a recipient does with a mount point: rename it, delete it (unshare).
+#[tokio::test]
+async fn recipients_rename_and_unshare_mount_points() {
+    let env = Env::start().await;
+    let (alice_s, bob) = (env.session("alice", "pw"), env.dav("bob"));
+    env.dav("alice").put("a.txt", "a").await.unwrap();
+    let share = Shares::new(&alice_s)
+        .with_user("a.txt", "bob")
+        .await
+        .unwrap();
+    let names = |list: Vec<DavEntry>| {
+        let mut n: Vec<String> = list.iter().map(|e| e.name().to_owned()).collect();
+        n.retain(|x| x.ends_with(".txt") && x != "welcome.txt");
+        n
+    };
+    #[rustfmt::skip]
+    let rows: Vec<(&str, String, &str)> = vec![
+        ("rename the mount point", dav_outcome(&bob.mv("a.txt", "renamed.txt", false).await), "ok Created"),
+        ("listed under its new name", format!("{:?}", names(bob.propfind("", Depth::One).await.unwrap())), "[\"renamed.txt\"]"),
+        ("reads through the new name", dav_outcome(&bob.get_bytes("renamed.txt").await.map(|b| b.len())), "ok 1"),
+        ("the owner's file keeps its name", format!("{:?}", env.sim.file("alice", "a.txt").map(|b| b.len())), "Some(1)"),
+        ("moving it into a folder is refused", dav_outcome(&bob.mv("renamed.txt", "Documents/x.txt", false).await), "forbidden"),
+        ("delete the mount point", dav_outcome(&bob.delete("renamed.txt").await), "ok ()"),
+        ("gone from the recipient", format!("{:?}", names(bob.propfind("", Depth::One).await.unwrap())), "[]"),
+        ("the share is gone", format!("{:?}", Shares::new(&alice_s).get(&share.id).await.map(|s| s.id).map_err(|e| e.to_string())), "Err(\"no such share\")"),
+        ("the owner's file stays", format!("{:?}", env.sim.file("alice", "a.txt").map(|b| b.len())), "Some(1)"),
+    ];
+    for (what, got, want) in &rows {
+        assert_eq!(got, want, "{what}");
+    }
+}

@@ -211,7 +211,7 @@ fn get(state: &State, parts: &Parts, spot: &Spot, vk: &str) -> Resp {
 }
 
 /// `X-OC-Mtime`: seconds since the epoch (PHP reads it as a number; fractions drop).
-fn oc_mtime(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn oc_mtime(headers: &HeaderMap) -> Option<u64> {
     let v = headers.get("x-oc-mtime")?.to_str().ok()?.trim();
     let int = v.split('.').next().unwrap_or(v);
     int.parse::<u64>().ok()
@@ -257,7 +257,13 @@ fn delete(state: &State, parts: &Parts, spot: &Spot, vk: &str, s: &Submitted) ->
     if let Err(r) = check_etags(parts, node.as_ref()) {
         return *r;
     }
-    if spot.is_mount_root() || spot.is_link_root() {
+    if let (true, Some(share)) = (spot.is_mount_root(), &spot.share) {
+        // The recipient deletes the mount point: ownCloud's deleteFromSelf, which for a user
+        // share deletes the share itself. The owner's file stays.
+        state.shares.remove(share.id);
+        return empty(StatusCode::NO_CONTENT);
+    }
+    if spot.is_link_root() {
         return denied("The share's root cannot be deleted through it");
     }
     if spot.perms & DELETE == 0 {
@@ -358,7 +364,10 @@ fn transfer(
     if node_at(src).is_none() {
         return not_found(vk);
     }
-    if is_move && (src.is_mount_root() || src.is_link_root()) {
+    if let (true, true, Some(share)) = (is_move, src.is_mount_root(), &src.share) {
+        return rename_mount(state, view, share.id, &dst_vk);
+    }
+    if is_move && src.is_link_root() {
         return denied("A share's root cannot be moved through it");
     }
     if is_move && src.perms & DELETE == 0 {
@@ -407,6 +416,23 @@ fn transfer(
             "The destination node is not found",
         ),
         Err(e) => tree_error(e, vk),
+    }
+}
+
+/// MOVE of a mount point: the recipient renames it within their root (the owner's file
+/// keeps its name); moving it anywhere else is refused.
+fn rename_mount(state: &State, view: &View, id: u64, dst_vk: &str) -> Resp {
+    let free = !dst_vk.is_empty()
+        && !dst_vk.contains('/')
+        && read(&view.home.tree).get(dst_vk).is_none()
+        && state.shares.mounted(&view.home.id, dst_vk).is_none();
+    if !free {
+        return denied("A share's mount point can only be renamed to a free name in the root");
+    }
+    if state.shares.set_target(id, dst_vk) {
+        empty(StatusCode::CREATED)
+    } else {
+        not_found(dst_vk)
     }
 }
 

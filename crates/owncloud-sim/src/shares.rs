@@ -140,7 +140,20 @@ impl Shares {
         Some(s.clone())
     }
 
-    fn remove(&self, id: u64) -> bool {
+    /// Moves a user share's mount point in its recipient's root (a rename by the recipient).
+    pub(crate) fn set_target(&self, id: u64, target: &str) -> bool {
+        let mut t = lock(&self.inner);
+        match t.by_id.get_mut(&id) {
+            Some(s) => {
+                s.target = target.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes a share; false when there was none.
+    pub(crate) fn remove(&self, id: u64) -> bool {
         lock(&self.inner).by_id.remove(&id).is_some()
     }
 

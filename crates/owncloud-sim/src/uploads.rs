@@ -569,12 +569,18 @@ fn assemble(state: &State, parts: &Parts, t: Target<'_>, key: &str, me: &UserEnt
         }
     }
     let data = folder.assemble();
-    let result = write(&me.tree).put(&dst, data);
+    let mtime = crate::methods::oc_mtime(&parts.headers);
+    let result = write(&me.tree).put_at(&dst, data, mtime);
     match result {
         Ok((created, etag)) => {
             lock(&me.uploads.inner).touch(now_secs());
             let fileid = read(&me.tree).get(&dst).map_or(0, |n| n.fileid);
-            written(state, created, etag, fileid)
+            let mut r = written(state, created, etag, fileid);
+            if mtime.is_some() {
+                r.headers_mut()
+                    .insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+            }
+            r
         }
         Err(e) => {
             give_back(folder);
