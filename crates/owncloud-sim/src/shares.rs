@@ -329,7 +329,14 @@ fn create(state: &State, params: &Params, me: &Arc<UserEntry>) -> OcsResult {
                 ..base
             }
         }
-        1 => return OcsResult::fail(404, Some("Please specify a valid group")),
+        1 => {
+            let group = params.get("shareWith").unwrap_or("");
+            if state.store.group_members(group).is_none() {
+                return OcsResult::fail(404, Some("Please specify a valid group"));
+            }
+            // Not ownCloud's answer: group shares are outside what the simulator models.
+            return OcsResult::fail(403, Some("Group shares are not simulated by owncloud-sim"));
+        }
         _ => return OcsResult::fail(400, Some("Unknown share type")),
     };
     let share = state.shares.insert(share);
