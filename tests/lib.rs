@@ -157,6 +157,11 @@ impl TestSim {
         self.sim().user_ids()
     }
 
+    /// Shares (user shares and links) on the simulator now.
+    pub fn shares(&self) -> usize {
+        self.sim().shares()
+    }
+
     /// Accounts other than the admin.
     pub fn non_admin_users(&self) -> Vec<String> {
         self.user_ids()

@@ -8,4 +8,5 @@ mod faults;
 mod get;
 mod library;
 mod owncloud;
+mod share;
 mod web;

@@ -1,5 +1,6 @@
 //! What `cargo xtask test` needs besides Rust, installed before anything is built: the
-//! tests drive a real headless Chromium (HTML report, web UI). As root with apt the missing
+//! tests drive a real headless Chromium (HTML report, web UI) and run litmus (WebDAV
+//! conformance) against owncloud-sim. As root with apt the missing
 //! Debian packages are installed; otherwise it stops with the one command to run.
 
 use anyhow::{Result, bail};
@@ -9,6 +10,7 @@ use std::process::Command;
 const NEEDED: &[(&str, &str)] = &[
     ("chromium", "chromium"),
     ("chromedriver", "chromium-driver"),
+    ("litmus", "litmus"),
 ];
 
 fn on_path(program: &str) -> bool {

@@ -1,11 +1,14 @@
 //! The `owncloud` scenario: the seed (Locust + ownCloud, episode 3), made robust, written on
-//! swarm's public API like any author's scenario; plus `owncloud cleanup`.
+//! swarm's public API like any author's scenario; plus `owncloud cleanup`, and in [`share`]
+//! the `owncloud-share` scenario (ownCloud's "share with a new user" test).
 //!
 //! Every virtual user creates its own account `{prefix}-{run id}-{index}` through a fresh admin
 //! session, warms it with one PROPFIND (a real server races on parallel first logins), then
 //! downloads `ownCloud Manual.pdf` and uploads to its own file 3:1 with a 1 s wait; on stop it
 //! deletes the account through another fresh admin session — never the user's cookie jar,
 //! whose session cookies would make ownCloud answer 401 (the seed's pitfall).
+
+pub mod share;
 
 use bytes::Bytes;
 use futures_util::StreamExt;

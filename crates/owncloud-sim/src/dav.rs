@@ -12,8 +12,9 @@ use crate::paths::{self, PathError};
 use crate::propfind::{self, Ctx, Entry, Want};
 use crate::router::{Resp, empty, full};
 use crate::state::State;
-use crate::store::{UserEntry, lock, read, write};
+use crate::store::UserEntry;
 use crate::tree::{Content, Node, Tree, TreeError};
+use crate::view::View;
 
 /// Which URL space the request came through (it decides hrefs and Destination parsing).
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +160,7 @@ pub(crate) fn handle(
     rest: &str,
     me: &Arc<UserEntry>,
 ) -> Resp {
+    let mine = format!("/remote.php/dav/files/{}", paths::encode_href(&me.id));
     let (owner, href_base) = match base {
         Base::Files(raw) => {
             let owner = percent_decode_str(raw).decode_utf8_lossy();
@@ -176,42 +178,34 @@ pub(crate) fn handle(
     if owner.as_deref().is_some_and(|o| o != me.id) {
         return foreign(state, parts, &body, &key, &href_base);
     }
-    let m = &parts.method;
-    match m.as_str() {
-        "GET" | "HEAD" => get(state, parts, &key, me),
-        "PUT" => put(state, &key, body, me),
-        "DELETE" => match write(&me.tree).delete(&key) {
-            Ok(()) => empty(StatusCode::NO_CONTENT),
-            Err(e) => tree_error(e, &key),
-        },
-        "MKCOL" => match write(&me.tree).mkcol(&key) {
-            Ok(()) => empty(StatusCode::CREATED),
-            Err(e) => tree_error(e, &key),
-        },
-        "MOVE" | "COPY" => transfer(parts, &key, m == "MOVE", me),
-        "PROPFIND" => {
-            let display = lock(&me.profile).display_name.clone();
-            let owner = (me.id.as_str(), display.as_str());
-            let tree = || read(&me.tree);
-            propfind(state, parts, &body, &key, &href_base, owner, tree)
-        }
-        "OPTIONS" => options(),
-        _ => not_implemented(m),
-    }
+    // A Destination or If URL may name the home through either URL space.
+    let mut aliases = vec![
+        format!("/remote.php/dav/files/{}", me.id),
+        "/remote.php/webdav".to_owned(),
+        mine,
+    ];
+    aliases.retain(|a| *a != href_base);
+    let view = View::user(me.clone(), href_base, aliases);
+    crate::methods::serve(state, parts, body, &view, &key)
+}
+
+/// Serves `/public.php/webdav/...` of a link (the token was checked).
+pub(crate) fn handle_public(
+    state: &State,
+    parts: &Parts,
+    body: Bytes,
+    view: &View,
+    rest: &str,
+) -> Resp {
+    let key = match paths::normalize(rest) {
+        Ok(k) => k,
+        Err(e) => return path_error(e),
+    };
+    crate::methods::serve(state, parts, body, view, &key)
 }
 
 pub(crate) fn options() -> Resp {
-    let mut r = empty(StatusCode::OK);
-    let h = r.headers_mut();
-    h.insert(
-        header::ALLOW,
-        HeaderValue::from_static(
-            "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, PROPPATCH, COPY, MOVE, REPORT",
-        ),
-    );
-    h.insert("dav", HeaderValue::from_static("1, 3, extended-mkcol"));
-    h.insert("ms-author-via", HeaderValue::from_static("DAV"));
-    r
+    crate::methods::options()
 }
 
 /// Another user's home: only the bare root is visible, nothing can be written.
@@ -238,7 +232,7 @@ pub(crate) fn multistatus(xml: String) -> Resp {
         HeaderValue::from_static("application/xml; charset=utf-8"),
     );
     h.insert(header::VARY, HeaderValue::from_static("Brief,Prefer"));
-    h.insert("dav", HeaderValue::from_static("1, 3, extended-mkcol"));
+    h.insert("dav", HeaderValue::from_static(crate::methods::DAV_CLASSES));
     r
 }
 
@@ -288,26 +282,22 @@ fn parse_range(h: &str, len: u64) -> Range {
     }
 }
 
-fn get(state: &State, parts: &Parts, key: &str, me: &UserEntry) -> Resp {
-    let (data, etag, mtime, mime, fileid) = {
-        let tree = read(&me.tree);
-        match tree.get(key) {
-            Some(Node {
-                content: Content::File(b),
-                etag,
-                mtime,
-                mime,
-                fileid,
-            }) => (b.clone(), etag.clone(), *mtime, *mime, *fileid),
-            Some(_) => {
-                return sabre(
-                    StatusCode::NOT_IMPLEMENTED,
-                    "Sabre\\DAV\\Exception\\NotImplemented",
-                    "There was no plugin in the system that was willing to handle this GET method. Enable the Browser plugin to get a better result here.",
-                );
-            }
-            None => return not_found(key),
-        }
+/// GET/HEAD of a node: the file (ranges honoured) or Sabre's 501 for a folder.
+pub(crate) fn serve_file(state: &State, parts: &Parts, node: Node) -> Resp {
+    let Node {
+        content,
+        etag,
+        mtime,
+        mime,
+        fileid,
+        ..
+    } = node;
+    let Content::File(data) = content else {
+        return sabre(
+            StatusCode::NOT_IMPLEMENTED,
+            "Sabre\\DAV\\Exception\\NotImplemented",
+            "There was no plugin in the system that was willing to handle this GET method. Enable the Browser plugin to get a better result here.",
+        );
     };
     let len = data.len() as u64;
     let range = parts
@@ -371,17 +361,6 @@ pub(crate) fn written(state: &State, created: bool, etag: HeaderValue, fileid: u
     r
 }
 
-fn put(state: &State, key: &str, body: Bytes, me: &UserEntry) -> Resp {
-    let result = write(&me.tree).put(key, body);
-    match result {
-        Ok((created, etag)) => {
-            let fileid = read(&me.tree).get(key).map_or(0, |n| n.fileid);
-            written(state, created, etag, fileid)
-        }
-        Err(e) => tree_error(e, key),
-    }
-}
-
 /// Reads `Destination` into a key of `me`'s home, or the error response Sabre gives.
 pub(crate) fn destination(headers: &HeaderMap, me: &UserEntry) -> Result<String, Box<Resp>> {
     let Some(raw) = headers.get("destination") else {
@@ -423,29 +402,6 @@ fn out_of_base(path: &str) -> Resp {
     forbidden(&format!(
         "Requested uri ({path}) is out of base uri (/remote.php/dav/)"
     ))
-}
-
-fn transfer(parts: &Parts, key: &str, is_move: bool, me: &UserEntry) -> Resp {
-    let dst = match destination(&parts.headers, me) {
-        Ok(d) => d,
-        Err(r) => return *r,
-    };
-    let overwrite = match parts.headers.get("overwrite").map(HeaderValue::as_bytes) {
-        None | Some(b"T" | b"t") => true,
-        Some(b"F" | b"f") => false,
-        Some(_) => return bad_request("The HTTP Overwrite header should be either T or F"),
-    };
-    let result = write(&me.tree).transfer(key, &dst, overwrite, is_move);
-    match result {
-        Ok(true) => empty(StatusCode::NO_CONTENT),
-        Ok(false) => empty(StatusCode::CREATED),
-        Err(TreeError::ParentMissing) => sabre(
-            StatusCode::CONFLICT,
-            "Sabre\\DAV\\Exception\\Conflict",
-            "The destination node is not found",
-        ),
-        Err(e) => tree_error(e, key),
-    }
 }
 
 /// PROPFIND of `key` in the tree `open` hands out (called once the request parsed), hrefs
@@ -500,7 +456,12 @@ fn propfind<T: Deref<Target = Tree>>(
                 } else {
                     node.len()
                 };
-                Entry { href, node, size }
+                Entry {
+                    href,
+                    node,
+                    size,
+                    extra: None,
+                }
             })
             .collect();
         propfind::render(&entries, &want, &ctx)

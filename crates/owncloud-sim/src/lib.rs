@@ -2,7 +2,7 @@
 //! endpoints swarm uses (OCS provisioning, WebDAV files, session cookies): the default target
 //! of `cargo xtask run owncloud` and the server every test talks to.
 //!
-//! It is not ownCloud: no apps, no sharing, no web UI. It depends on no swarm crate, because it
+//! It is not ownCloud: no apps besides sharing, no web UI. It depends on no swarm crate, because it
 //! is the other side of the wire.
 //!
 //! ```no_run
@@ -28,17 +28,22 @@ mod config;
 mod dav;
 mod envelope;
 mod error;
+mod locks;
+mod methods;
 mod ocs;
 mod paths;
 mod propfind;
+mod props;
 mod router;
 mod server;
 mod session;
+mod shares;
 mod skeleton;
 mod state;
 mod store;
 mod tree;
 mod uploads;
+mod view;
 
 pub use config::{DEFAULT_MANUAL_SIZE, SimConfig, parse_duration};
 pub use error::SimError;

@@ -88,6 +88,9 @@ pub(crate) fn handle(
     let segs: Vec<&str> = rest.trim_matches('/').split('/').collect();
     let admin = state.store.is_admin(me);
     match (method, segs.as_slice()) {
+        (_, ["apps", "files_sharing", "api", "v1", "shares", rest @ ..]) => {
+            crate::shares::handle(state, method, rest, params, me)
+        }
         (&Method::GET, ["cloud", "user"]) => current_user(me),
         (&Method::GET, ["cloud", "capabilities"]) => capabilities(),
         (&Method::GET, ["cloud", "users"]) if admin => list_users(state, params),
@@ -267,7 +270,7 @@ fn delete_user(state: &State, me: &Arc<UserEntry>, id: &str) -> OcsResult {
         Some(t) if !Arc::ptr_eq(&t, me) => {
             // Its sessions die with it (they check the user's `deleted` flag); the table's
             // own pruning frees them, so a mass teardown stays O(1) per delete.
-            state.store.delete_user(&t.id);
+            state.delete_user(&t.id);
             OcsResult::ok_empty()
         }
         _ => OcsResult::fail(101, None),

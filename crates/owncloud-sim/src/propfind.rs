@@ -6,6 +6,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
+use crate::locks::Lock;
 use crate::tree::Node;
 
 const DAV: &str = "DAV:";
@@ -125,6 +126,79 @@ pub(crate) struct Entry<'a> {
     pub(crate) node: &'a Node,
     /// Bytes at or below it (for folders' `oc:size` and quota).
     pub(crate) size: u64,
+    /// Per-viewer facts; `None` is an own file with nothing shared, favorited or locked.
+    pub(crate) extra: Option<Extra>,
+}
+
+/// What a resource looks like to the user asking, beyond the node itself.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    /// `oc:permissions`.
+    pub(crate) permissions: String,
+    /// Owner id and display name.
+    pub(crate) owner: (String, String),
+    /// In the asking user's favorites.
+    pub(crate) favorite: bool,
+    /// `oc:share-types` (the owner's shares of it).
+    pub(crate) share_types: Vec<u8>,
+    /// Locks covering it.
+    pub(crate) locks: Vec<Lock>,
+}
+
+/// `{DAV:}supportedlock`: write locks, exclusive or shared.
+const SUPPORTED_LOCK: &str = "<d:supportedlock><d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry><d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry></d:supportedlock>";
+
+/// Properties a client may not set (live ones), by namespace and name.
+pub(crate) fn is_protected(p: &PropName) -> bool {
+    match p.ns.as_str() {
+        DAV => matches!(
+            p.local.as_str(),
+            "getetag"
+                | "getcontentlength"
+                | "getcontenttype"
+                | "getlastmodified"
+                | "resourcetype"
+                | "lockdiscovery"
+                | "supportedlock"
+                | "quota-used-bytes"
+                | "quota-available-bytes"
+                | "creationdate"
+        ),
+        OC => matches!(
+            p.local.as_str(),
+            "id" | "fileid"
+                | "permissions"
+                | "size"
+                | "share-types"
+                | "owner-id"
+                | "owner-display-name"
+                | "downloadURL"
+                | "dDC"
+                | "checksums"
+        ),
+        _ => false,
+    }
+}
+
+/// True for `{http://owncloud.org/ns}favorite`.
+pub(crate) fn is_favorite(p: &PropName) -> bool {
+    p.ns == OC && p.local == "favorite"
+}
+
+/// True for `{DAV:}lockdiscovery`.
+pub(crate) fn wants_locks(want: &Want) -> bool {
+    match want {
+        Want::AllProp => false,
+        Want::Props(p) => p.iter().any(|p| p.ns == DAV && p.local == "lockdiscovery"),
+    }
+}
+
+/// True when `oc:share-types` was asked for.
+pub(crate) fn wants_share_types(want: &Want) -> bool {
+    match want {
+        Want::AllProp => false,
+        Want::Props(p) => p.iter().any(|p| p.ns == OC && p.local == "share-types"),
+    }
 }
 
 /// Facts the properties need beyond the node.
@@ -165,37 +239,105 @@ fn value(out: &mut String, p: &PropName, e: &Entry<'_>, ctx: &Ctx<'_>) -> bool {
         }
         (DAV, "quota-used-bytes") if dir => ("d:quota-used-bytes", e.size.to_string()),
         (DAV, "quota-available-bytes") if dir => ("d:quota-available-bytes", "-3".to_owned()),
+        (DAV, "supportedlock") => {
+            out.push_str(SUPPORTED_LOCK);
+            return true;
+        }
+        (DAV, "lockdiscovery") => {
+            let locks = e.extra.as_ref().map(|x| x.locks.as_slice()).unwrap_or(&[]);
+            if locks.is_empty() {
+                out.push_str("<d:lockdiscovery/>");
+            } else {
+                out.push_str("<d:lockdiscovery>");
+                for l in locks {
+                    l.write_active(out);
+                }
+                out.push_str("</d:lockdiscovery>");
+            }
+            return true;
+        }
         (OC, "id") => ("oc:id", format!("{:08}{}", e.node.fileid, ctx.instance_id)),
         (OC, "fileid") => ("oc:fileid", e.node.fileid.to_string()),
         (OC, "permissions") => (
             "oc:permissions",
-            if dir { "RDNVCK" } else { "RDNVW" }.to_owned(),
+            match &e.extra {
+                Some(x) => x.permissions.clone(),
+                None => if dir { "RDNVCK" } else { "RDNVW" }.to_owned(),
+            },
         ),
         (OC, "size") => ("oc:size", e.size.to_string()),
-        (OC, "favorite") => ("oc:favorite", "0".to_owned()),
-        (OC, "owner-id") => ("oc:owner-id", escape(ctx.owner.0).into_owned()),
-        (OC, "owner-display-name") => ("oc:owner-display-name", escape(ctx.owner.1).into_owned()),
-        _ => return false,
+        (OC, "favorite") => (
+            "oc:favorite",
+            if e.extra.as_ref().is_some_and(|x| x.favorite) {
+                "1"
+            } else {
+                "0"
+            }
+            .to_owned(),
+        ),
+        (OC, "share-types") => {
+            let types = e
+                .extra
+                .as_ref()
+                .map(|x| x.share_types.as_slice())
+                .unwrap_or(&[]);
+            if types.is_empty() {
+                out.push_str("<oc:share-types/>");
+            } else {
+                out.push_str("<oc:share-types>");
+                for t in types {
+                    let _ = write!(out, "<oc:share-type>{t}</oc:share-type>");
+                }
+                out.push_str("</oc:share-types>");
+            }
+            return true;
+        }
+        (OC, "owner-id") => (
+            "oc:owner-id",
+            escape(e.extra.as_ref().map_or(ctx.owner.0, |x| x.owner.0.as_str())).into_owned(),
+        ),
+        (OC, "owner-display-name") => (
+            "oc:owner-display-name",
+            escape(e.extra.as_ref().map_or(ctx.owner.1, |x| x.owner.1.as_str())).into_owned(),
+        ),
+        _ => {
+            let dead = e
+                .node
+                .dead
+                .as_ref()
+                .and_then(|d| d.get(&(p.ns.clone(), p.local.clone())));
+            let Some(v) = dead else {
+                return false;
+            };
+            element(out, p, Some(v), &mut 0);
+            return true;
+        }
     };
     let _ = write!(out, "<{tag}>{text}</{tag}>");
     true
 }
 
-fn empty_element(out: &mut String, p: &PropName, n: &mut usize) {
+/// Writes `<name/>` or `<name>value</name>` with the property's namespace declared.
+pub(crate) fn element(out: &mut String, p: &PropName, value: Option<&str>, n: &mut usize) {
     let local = escape(&p.local);
-    match p.ns.as_str() {
-        DAV => {
-            let _ = write!(out, "<d:{local}/>");
-        }
-        OC => {
-            let _ = write!(out, "<oc:{local}/>");
-        }
-        "" => {
-            let _ = write!(out, "<{local} xmlns=\"\"/>");
-        }
+    let (open, close) = match p.ns.as_str() {
+        DAV => (format!("d:{local}"), format!("d:{local}")),
+        OC => (format!("oc:{local}"), format!("oc:{local}")),
+        "" => (format!("{local} xmlns=\"\""), local.to_string()),
         ns => {
             *n += 1;
-            let _ = write!(out, "<x{n}:{local} xmlns:x{n}=\"{}\"/>", escape(ns));
+            (
+                format!("x{n}:{local} xmlns:x{n}=\"{}\"", escape(ns)),
+                format!("x{n}:{local}"),
+            )
+        }
+    };
+    match value {
+        Some(v) if !v.is_empty() => {
+            let _ = write!(out, "<{open}>{v}</{close}>");
+        }
+        _ => {
+            let _ = write!(out, "<{open}/>");
         }
     }
 }
@@ -235,7 +377,16 @@ pub(crate) fn render(entries: &[Entry<'_>], want: &Want, ctx: &Ctx<'_>) -> Strin
     for e in entries {
         let _ = write!(out, "<d:response><d:href>{}</d:href>", escape(&e.href));
         let (props, all) = match want {
-            Want::AllProp => (allprops(e.node.is_dir()), true),
+            Want::AllProp => {
+                let mut p = allprops(e.node.is_dir());
+                if let Some(dead) = &e.node.dead {
+                    p.extend(dead.keys().map(|(ns, local)| PropName {
+                        ns: ns.clone(),
+                        local: local.clone(),
+                    }));
+                }
+                (p, true)
+            }
             Want::Props(p) => (p.clone(), false),
         };
         let mut found = String::new();
@@ -254,7 +405,7 @@ pub(crate) fn render(entries: &[Entry<'_>], want: &Want, ctx: &Ctx<'_>) -> Strin
         if !missing.is_empty() && !all {
             out.push_str("<d:propstat><d:prop>");
             for p in missing {
-                empty_element(&mut out, p, &mut ns_counter);
+                element(&mut out, p, None, &mut ns_counter);
             }
             out.push_str("</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>");
         }

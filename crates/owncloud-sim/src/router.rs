@@ -86,6 +86,9 @@ async fn route(state: &State, parts: &Parts, body: Bytes) -> Resp {
     if let Some(rest) = under(path, "/remote.php/webdav") {
         return dav_call(state, parts, body, Base::Legacy, rest).await;
     }
+    if let Some(rest) = under(path, "/public.php/webdav") {
+        return public_call(state, parts, body, rest).await;
+    }
     if path == "/status.php" {
         let mut r = full(
             StatusCode::OK,
@@ -178,6 +181,32 @@ async fn dav_call(state: &State, parts: &Parts, body: Bytes, base: Base<'_>, res
     }
     let r = dav::handle(state, parts, body, base, rest, &authed.user);
     with_cookies(r, &authed)
+}
+
+/// A public link's WebDAV: the token is the basic-auth user, the password empty (no link
+/// passwords here).
+async fn public_call(state: &State, parts: &Parts, body: Bytes, rest: &str) -> Resp {
+    let link = session::basic_credentials(&parts.headers)
+        .filter(|(_, password)| password.is_empty())
+        .and_then(|(token, _)| state.shares.by_token(&token));
+    let owner = link.as_ref().and_then(|l| state.store.user(&l.owner));
+    let (Some(link), Some(owner)) = (link, owner) else {
+        let mut r = dav::sabre(
+            StatusCode::UNAUTHORIZED,
+            "Sabre\\DAV\\Exception\\NotAuthenticated",
+            "No public access to this resource., Username or password was incorrect",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"ownCloud\", charset=\"UTF-8\""),
+        );
+        return r;
+    };
+    if !first_login(state, &owner).await {
+        return dav::locked(&owner.id);
+    }
+    let view = crate::view::View::public(owner, link);
+    dav::handle_public(state, parts, body, &view, rest)
 }
 
 fn request_id() -> HeaderValue {

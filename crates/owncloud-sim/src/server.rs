@@ -66,6 +66,9 @@ impl Sim {
             store,
             cfg: config,
             stats: Stats::default(),
+            shares: crate::shares::Shares::default(),
+            locks: crate::locks::Locks::default(),
+            base_url: format!("http://{addr}"),
         });
         let (stop, stop_rx) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(listener, state.clone(), stop_rx));
@@ -110,6 +113,11 @@ impl Sim {
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.state.stats.requests.load(Ordering::Relaxed)
+    }
+
+    /// Shares (user shares and links) that exist now.
+    pub fn shares(&self) -> usize {
+        self.state.shares.filter(|_| true).len()
     }
 
     /// Live sessions.

@@ -3,7 +3,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::SimConfig;
+use crate::locks::Locks;
 use crate::session::Sessions;
+use crate::shares::Shares;
 use crate::store::Store;
 
 /// Counters tests and benchmarks read.
@@ -30,9 +32,25 @@ pub(crate) struct State {
     pub(crate) instance_id: String,
     /// Counters.
     pub(crate) stats: Stats,
+    /// User shares and public links.
+    pub(crate) shares: Shares,
+    /// WebDAV locks.
+    pub(crate) locks: Locks,
+    /// `http://addr` as clients reach it (share URLs).
+    pub(crate) base_url: String,
 }
 
 impl State {
+    /// Deletes an account and everything hanging off it (shares made or received, locks).
+    pub(crate) fn delete_user(&self, id: &str) -> bool {
+        let Some(u) = self.store.user(id) else {
+            return false;
+        };
+        self.shares.forget_user(&u.id);
+        self.locks.forget_tree(&u.id);
+        self.store.delete_user(&u.id)
+    }
+
     /// Counts a password check and pays its configured cost without blocking a worker.
     pub(crate) async fn password_check(&self) {
         self.stats.password_checks.fetch_add(1, Ordering::Relaxed);

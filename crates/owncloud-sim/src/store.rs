@@ -52,6 +52,8 @@ pub(crate) struct UserEntry {
     pub(crate) home: Arc<HomeState>,
     /// Chunked uploads in progress (memory only, like ownCloud's `uploads/` folder).
     pub(crate) uploads: Uploads,
+    /// File ids this user marked as favorites (ownCloud keeps favorites per user).
+    pub(crate) favorites: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl UserEntry {
@@ -220,6 +222,7 @@ impl Store {
             tree: RwLock::new(tree),
             home: Arc::new(home),
             uploads: Uploads::new(),
+            favorites: Mutex::default(),
         });
         {
             let mut users = write(&self.users);

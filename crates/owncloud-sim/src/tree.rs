@@ -37,7 +37,12 @@ pub(crate) struct Node {
     pub(crate) fileid: u64,
     /// MIME type derived from the name (folders: `httpd/unix-directory`).
     pub(crate) mime: &'static str,
+    /// Dead properties set by PROPPATCH (`None` until the first one: most nodes have none).
+    pub(crate) dead: Option<Box<DeadProps>>,
 }
+
+/// Dead properties by (namespace, local name); values are well-formed XML fragments.
+pub(crate) type DeadProps = BTreeMap<(String, String), String>;
 
 impl Node {
     /// A folder modified at `mtime`, with a fresh ETag and file id `fileid`.
@@ -48,6 +53,7 @@ impl Node {
             etag: new_etag(),
             fileid,
             mime: DIR_MIME,
+            dead: None,
         }
     }
 
@@ -197,6 +203,19 @@ impl Tree {
         out
     }
 
+    /// Mutable access to the node at `key` (dead properties; nothing else changes here).
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.nodes.get_mut(key)
+    }
+
+    /// The key of the node with file id `fileid` (shares follow a node across moves).
+    pub(crate) fn key_of(&self, fileid: u64) -> Option<&str> {
+        self.nodes
+            .iter()
+            .find(|(_, n)| n.fileid == fileid)
+            .map(|(k, _)| k.as_str())
+    }
+
     /// Bytes stored at or below `key`.
     pub(crate) fn size(&self, key: &str) -> u64 {
         match self.nodes.get(key) {
@@ -250,6 +269,16 @@ impl Tree {
 
     /// Writes (creates or replaces) a file; returns whether it was new, and its new ETag.
     pub(crate) fn put(&mut self, key: &str, data: Bytes) -> Result<(bool, HeaderValue), TreeError> {
+        self.put_at(key, data, None)
+    }
+
+    /// [`Tree::put`] with the modification time a client asked for (`X-OC-Mtime`).
+    pub(crate) fn put_at(
+        &mut self,
+        key: &str,
+        data: Bytes,
+        mtime: Option<u64>,
+    ) -> Result<(bool, HeaderValue), TreeError> {
         if key.is_empty() {
             return Err(TreeError::IsDir);
         }
@@ -261,6 +290,7 @@ impl Tree {
             return Err(TreeError::IsDir);
         }
         let fileid = existing.map_or_else(new_fileid, |n| n.fileid);
+        let dead = existing.and_then(|n| n.dead.clone());
         let created = existing.is_none();
         if let Some(p) = self.disk_path(key) {
             write_atomic(&p, &data)?;
@@ -271,10 +301,11 @@ impl Tree {
             key.to_owned(),
             Node {
                 content: Content::File(data),
-                mtime: now,
+                mtime: mtime.unwrap_or(now),
                 etag: etag.clone(),
                 fileid,
                 mime: mime_for(paths::basename(key)),
+                dead,
             },
         );
         self.propagate(key, now);
@@ -371,6 +402,9 @@ impl Tree {
                 .map(|(k, mut n)| {
                     n.fileid = new_fileid();
                     n.etag = new_etag();
+                    // ownCloud's nodes keep dead properties in a table Sabre's COPY does
+                    // not carry over.
+                    n.dead = None;
                     (k, n)
                 })
                 .collect();
@@ -401,6 +435,64 @@ impl Tree {
         }
         if is_move {
             self.propagate(src, now);
+        }
+        self.propagate(dst, now);
+        Ok(existed)
+    }
+}
+
+impl Tree {
+    /// Copies of the node at `key` and everything below it, keyed relative to `key`
+    /// (`""` is the node itself), for a copy into another tree.
+    pub(crate) fn export(&self, key: &str) -> Vec<(String, Node)> {
+        let Some(root) = self.nodes.get(key) else {
+            return Vec::new();
+        };
+        std::iter::once((String::new(), root.clone()))
+            .chain(
+                self.descendants(key)
+                    .map(|(k, n)| (k[key.len()..].to_owned(), n.clone())),
+            )
+            .collect()
+    }
+
+    /// Writes exported nodes at `dst` as new files (fresh ids and ETags, no dead
+    /// properties); returns whether `dst` existed.
+    pub(crate) fn graft(
+        &mut self,
+        dst: &str,
+        nodes: Vec<(String, Node)>,
+        overwrite: bool,
+    ) -> Result<bool, TreeError> {
+        if dst.is_empty() {
+            return Err(TreeError::Forbidden);
+        }
+        if !self.parent_is_dir(dst) {
+            return Err(TreeError::ParentMissing);
+        }
+        let existed = self.nodes.contains_key(dst);
+        if existed && !overwrite {
+            return Err(TreeError::Precondition);
+        }
+        if existed {
+            self.delete(dst)?;
+        }
+        let now = now_secs();
+        for (rel, mut n) in nodes {
+            let key = format!("{dst}{rel}");
+            if let Some(p) = self.disk_path(&key) {
+                match &n.content {
+                    Content::Dir => std::fs::create_dir_all(&p)?,
+                    Content::File(b) => write_atomic(&p, b)?,
+                }
+            }
+            n.fileid = new_fileid();
+            n.etag = new_etag();
+            n.dead = None;
+            if rel.is_empty() && !n.is_dir() {
+                n.mime = mime_for(paths::basename(dst));
+            }
+            self.nodes.insert(key, n);
         }
         self.propagate(dst, now);
         Ok(existed)

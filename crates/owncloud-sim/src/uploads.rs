@@ -71,6 +71,7 @@ impl Folder {
             etag: self.node.etag.clone(),
             fileid: self.node.fileid,
             mime: "application/octet-stream",
+            dead: None,
         }
     }
 
@@ -350,6 +351,7 @@ fn put(state: &State, up: &Uploads, t: Target<'_>, body: Bytes) -> Resp {
                 etag: etag.clone(),
                 fileid,
                 mime: mime_for(name),
+                dead: None,
             },
         );
         f.touch(now);
@@ -513,6 +515,7 @@ fn propfind(
             href: href.clone(),
             node,
             size: *size,
+            extra: None,
         })
         .collect();
     multistatus(propfind::render(&entries, &want, &ctx))
@@ -566,12 +569,18 @@ fn assemble(state: &State, parts: &Parts, t: Target<'_>, key: &str, me: &UserEnt
         }
     }
     let data = folder.assemble();
-    let result = write(&me.tree).put(&dst, data);
+    let mtime = crate::methods::oc_mtime(&parts.headers);
+    let result = write(&me.tree).put_at(&dst, data, mtime);
     match result {
         Ok((created, etag)) => {
             lock(&me.uploads.inner).touch(now_secs());
             let fileid = read(&me.tree).get(&dst).map_or(0, |n| n.fileid);
-            written(state, created, etag, fileid)
+            let mut r = written(state, created, etag, fileid);
+            if mtime.is_some() {
+                r.headers_mut()
+                    .insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+            }
+            r
         }
         Err(e) => {
             give_back(folder);
@@ -629,6 +638,7 @@ mod tests {
                     etag: new_etag(),
                     fileid: 1,
                     mime: "application/octet-stream",
+                    dead: None,
                 },
             );
         }

@@ -157,6 +157,11 @@ async fn chunked_upload_codes() {
         Step { what: "t3 offset 5", req: up("PUT", "/t3/5").body("bbbbb"), status: 201, check: nothing },
         Step { what: "assemble offsets", req: assemble("t3", "/Documents/offsets.txt"), status: 201, check: nothing },
         Step { what: "offsets joined numerically", req: files("GET", "/Documents/offsets.txt"), status: 200, check: |r| assert_eq!(r.text(), "aaaaabbbbbccc") },
+        // X-OC-Mtime on the assembling MOVE is kept, as on a plain PUT.
+        Step { what: "mkcol t7", req: up("MKCOL", "/t7"), status: 201, check: nothing },
+        Step { what: "t7 chunk", req: up("PUT", "/t7/0").body("old"), status: 201, check: nothing },
+        Step { what: "assemble with X-OC-Mtime", req: assemble("t7", "/old.txt").header("X-OC-Mtime", "1500000000"), status: 201, check: |r| assert_eq!(r.header("x-oc-mtime"), Some("accepted")) },
+        Step { what: "mtime kept", req: files("PROPFIND", "/old.txt").header("Depth", "0"), status: 207, check: |r| assert!(r.text().contains("Fri, 14 Jul 2017 02:40:00 GMT"), "{}", r.text()) },
         // Cancel.
         Step { what: "mkcol t4", req: up("MKCOL", "/t4"), status: 201, check: nothing },
         Step { what: "t4 chunk", req: up("PUT", "/t4/00000").body("never"), status: 201, check: nothing },

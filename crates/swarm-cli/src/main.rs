@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     swarm::App::new("swarm")
         .register(swarm_scenarios::get::scenario())
         .register(owncloud_scenario::scenario())
+        .register(owncloud_scenario::share::scenario())
         .command(
             "owncloud",
             "ownCloud housekeeping",

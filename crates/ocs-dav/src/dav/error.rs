@@ -11,11 +11,12 @@ pub enum DavError {
     /// 405 on MKCOL: the folder exists.
     #[error("already exists")]
     AlreadyExists,
-    /// 409: the parent folder is missing.
-    #[error("conflict: the parent folder is missing")]
+    /// 409: the parent folder is missing (or, for UNLOCK, the token locks nothing here).
+    #[error("conflict: the parent folder is missing, or the lock token does not match")]
     Conflict,
-    /// 412: the target exists and `Overwrite: F` was asked.
-    #[error("precondition failed: the target exists")]
+    /// 412: the target exists and `Overwrite: F` was asked, or an `If`/`If-Match`/
+    /// `If-None-Match` condition does not hold.
+    #[error("precondition failed")]
     PreconditionFailed,
     /// 403: not allowed here (e.g. another user's home).
     #[error("forbidden")]
@@ -27,6 +28,15 @@ pub enum DavError {
     /// holds the file.
     #[error("locked")]
     Locked,
+    /// 400: the server could not use the request (e.g. MKCOL with an XML body).
+    #[error("bad request")]
+    BadRequest,
+    /// 415: a body of a type the method does not take (e.g. MKCOL with a non-XML body).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A PROPPATCH the server refused (all-or-nothing), with the statuses it gave.
+    #[error("properties refused: {0}")]
+    Refused(String),
     /// A 207 that could not be read.
     #[error("malformed multistatus: {0}")]
     Malformed(String),
@@ -48,6 +58,8 @@ impl From<swarm_http::Error> for DavError {
             403 => Self::Forbidden,
             401 => Self::Unauthorised,
             423 => Self::Locked,
+            400 => Self::BadRequest,
+            415 => Self::UnsupportedMediaType,
             503 if e.response().is_some_and(|r| r.text().contains("is locked")) => Self::Locked,
             _ => Self::Http(e),
         }

@@ -4,9 +4,11 @@
 
 mod chunked;
 mod error;
+mod more;
 pub mod multistatus;
 
 pub use error::DavError;
+pub use more::{LockRequest, LockScope, LockToken, OC_NS, PropUpdate, PutOptions};
 pub use multistatus::DavEntry;
 
 use crate::path::encode_path;
@@ -66,8 +68,10 @@ impl Default for Chunking {
 pub struct Dav {
     session: Session,
     user: String,
-    /// `/remote.php/dav/files/{encoded user}`.
+    /// `/remote.php/dav/files/{encoded user}`, or `/public.php/webdav` for a link.
     root: String,
+    /// The prefix of recorded names (`/remote.php/dav/files/[user]`).
+    name_root: &'static str,
     chunking: Chunking,
 }
 
@@ -91,7 +95,24 @@ impl Dav {
             ),
             session,
             user: user.to_owned(),
+            name_root: NAME_ROOT,
             chunking: Chunking::default(),
+        }
+    }
+
+    /// Calls on a public link's files (`/public.php/webdav/`): `session` should be a fresh
+    /// one for the host; the token becomes its basic-auth user with an empty password, as
+    /// ownCloud wants. A file link's file is the path `""`. Uploads are never chunked.
+    pub fn public_link(session: Session, token: &str) -> Self {
+        Self {
+            session: session.with_basic_auth(token, ""),
+            user: token.to_owned(),
+            root: "/public.php/webdav".to_owned(),
+            name_root: "/public.php/webdav",
+            chunking: Chunking {
+                threshold: u64::MAX,
+                chunk_size: u64::MAX,
+            },
         }
     }
 
@@ -106,7 +127,7 @@ impl Dav {
         &self.session
     }
 
-    /// The ownCloud user.
+    /// The ownCloud user (a public link's token for [`Dav::public_link`]).
     pub fn user(&self) -> &str {
         &self.user
     }
@@ -193,7 +214,7 @@ pub struct Named<'a> {
 impl<'a> Named<'a> {
     fn request<M: TryInto<Method>>(&self, method: M, path: &str) -> RequestBuilder<'a> {
         let encoded = encode_path(path);
-        let name = format!("{NAME_ROOT}/{}", self.label.unwrap_or(&encoded));
+        let name = format!("{}/{}", self.dav.name_root, self.label.unwrap_or(&encoded));
         self.dav
             .session
             .request(method, format!("{}/{encoded}", self.dav.root))

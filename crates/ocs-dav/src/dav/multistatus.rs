@@ -21,6 +21,20 @@ pub struct DavEntry {
     pub last_modified: Option<String>,
     /// MIME type, for files.
     pub content_type: Option<String>,
+    /// `oc:fileid`, when asked for.
+    pub file_id: Option<u64>,
+    /// `oc:permissions` (`RDNVW`, `SRDNVCK`, ...), when asked for.
+    pub permissions: Option<String>,
+    /// `oc:favorite`, when asked for.
+    pub favorite: Option<bool>,
+    /// `oc:share-types` (0 user, 3 link, ...), when asked for.
+    pub share_types: Vec<u8>,
+    /// `oc:size` (a folder's is everything below it), when asked for.
+    pub size: Option<u64>,
+    /// `oc:owner-id`, when asked for.
+    pub owner_id: Option<String>,
+    /// Other properties found, by local name, as their text.
+    pub other: std::collections::BTreeMap<String, String>,
 }
 
 impl DavEntry {
@@ -41,6 +55,13 @@ struct Props {
     etag: Option<String>,
     last_modified: Option<String>,
     content_type: Option<String>,
+    file_id: Option<u64>,
+    permissions: Option<String>,
+    favorite: Option<bool>,
+    share_types: Vec<u8>,
+    size: Option<u64>,
+    owner_id: Option<String>,
+    other: std::collections::BTreeMap<String, String>,
 }
 
 fn local(name: &[u8]) -> String {
@@ -101,6 +122,20 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Vec<DavEntry>, XmlError> {
                     "getlastmodified" if in_prop => props.last_modified = Some(value),
                     "getcontenttype" if in_prop => props.content_type = Some(value),
                     "collection" if in_prop => props.is_collection = true,
+                    "fileid" if in_prop => props.file_id = value.parse().ok(),
+                    "permissions" if in_prop => props.permissions = Some(value),
+                    "favorite" if in_prop => props.favorite = Some(value == "1"),
+                    "share-type" if in_prop => {
+                        props.share_types.extend(value.parse::<u8>().ok());
+                    }
+                    "size" if in_prop => props.size = value.parse().ok(),
+                    "owner-id" if in_prop => props.owner_id = Some(value),
+                    other
+                        if stack.last().is_some_and(|p| p == "prop")
+                            && !matches!(other, "resourcetype" | "share-types") =>
+                    {
+                        props.other.insert(other.to_owned(), value);
+                    }
                     // Only properties the server found (200) describe the resource.
                     "propstat" if status.split_whitespace().nth(1) == Some("200") => {
                         if let Some(entry) = entry.as_mut() {
@@ -110,6 +145,13 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Vec<DavEntry>, XmlError> {
                             entry.etag = entry.etag.take().or(p.etag);
                             entry.last_modified = entry.last_modified.take().or(p.last_modified);
                             entry.content_type = entry.content_type.take().or(p.content_type);
+                            entry.file_id = entry.file_id.or(p.file_id);
+                            entry.permissions = entry.permissions.take().or(p.permissions);
+                            entry.favorite = entry.favorite.or(p.favorite);
+                            entry.share_types.extend(p.share_types);
+                            entry.size = entry.size.or(p.size);
+                            entry.owner_id = entry.owner_id.take().or(p.owner_id);
+                            entry.other.extend(p.other);
                         }
                     }
                     "response" => {

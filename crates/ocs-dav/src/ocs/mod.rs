@@ -5,9 +5,11 @@
 mod classify;
 pub mod envelope;
 mod error;
+pub mod shares;
 
 pub use envelope::{Envelope, Meta};
 pub use error::{OcsError, OrGone};
+pub use shares::{NewShare, ShareError, ShareInfo, ShareType, ShareWith, Shares, perm};
 
 use crate::path::encode_segment;
 use classify::{Op, classify};
