@@ -190,11 +190,13 @@ impl Collector {
         let mut failures: Vec<FailureStats> = merged
             .failures
             .iter()
-            .map(|(key, &occurrences)| FailureStats {
+            .map(|(key, group)| FailureStats {
                 kind: key.kind.to_string(),
                 name: key.name.to_string(),
                 error: key.error.to_string(),
-                occurrences,
+                occurrences: group.count,
+                first_seen: Some(group.first_seen),
+                last_seen: Some(group.last_seen),
             })
             .collect();
         failures.sort_by_key(|f| std::cmp::Reverse(f.occurrences));
