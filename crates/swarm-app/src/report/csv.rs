@@ -287,7 +287,7 @@ mod tests {
     /// (line 1002), `stats_history_csv_columns` (line 1129), `failures_columns` (line 1017),
     /// `exceptions_columns` (line 1026), the percentile labels from `PERCENTILES_TO_REPORT`
     /// (line 118) through `get_readable_percentiles` (line 149). The e2e test
-    /// `locust_source::csv_headers_are_locusts_own` checks them against Locust itself.
+    /// `locust_source::csv_files_are_what_locusts_writer_writes` asks Locust itself.
     #[test]
     fn headers_are_locusts_byte_for_byte() {
         let s = fixture::stats();
