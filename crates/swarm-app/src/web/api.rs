@@ -1,4 +1,4 @@
-//! The routes: Locust 2.x's web API (so scripts written for Locust's UI work unchanged), the
+//! The routes: Locust 2.47's web API (so scripts written for Locust's UI work unchanged), the
 //! page's own few extras, and the downloads.
 
 use super::assets;
@@ -26,9 +26,9 @@ pub(crate) fn router(app: Arc<AppState>, guard: Guard) -> Router {
         .route("/assets/style.css", get(assets::style_css))
         .route("/ui/config", get(ui_config))
         .route("/swarm", post(swarm))
-        // Locust serves these two as GET; POST is the safe spelling.
-        .route("/stop", post(stop).get(stop))
-        .route("/stats/reset", post(reset).get(reset))
+        // POST only, as Locust 2.47 (web.py:373, :384): a GET is answered 405.
+        .route("/stop", post(stop))
+        .route("/stats/reset", post(reset))
         .route("/stats/requests", get(requests))
         .route("/stats/history", get(history))
         .route("/exceptions", get(exceptions))
@@ -166,7 +166,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
     }
 }
 
-/// `POST /stop` (or Locust's `GET /stop`): every user's `on_stop`, then `on_test_stop`; the
+/// `POST /stop`: every user's `on_stop`, then `on_test_stop`; the
 /// program stays up. Answers once the test has stopped.
 async fn stop(State(app): App) -> Response {
     match app.stop().await {
@@ -178,7 +178,7 @@ async fn stop(State(app): App) -> Response {
     }
 }
 
-/// `POST /stats/reset` (or Locust's `GET`): clears the statistics.
+/// `POST /stats/reset`: clears the statistics.
 async fn reset(State(app): App) -> &'static str {
     app.reset_stats();
     "ok"
