@@ -6,5 +6,6 @@
 mod cli;
 mod get;
 mod library;
+mod locust_source;
 mod owncloud;
 mod web;
