@@ -21,8 +21,7 @@ const LOCUST: &str = "2.47.0";
 const SCRIPT: &str = include_str!("locust_source/locust_shapes.py");
 
 /// Locust's routes swarm does not serve: its React app's files (swarm's page has its own),
-/// its login page, log viewer, task ratios, user-class editor and worker count (swarm has no
-/// workers).
+/// its login page, log viewer, task ratios and user-class editor.
 const NOT_SERVED: &[&str] = &[
     "/assets/<path:path>",
     "/static/<path:filename>",
@@ -30,7 +29,6 @@ const NOT_SERVED: &[&str] = &[
     "/logs",
     "/tasks",
     "/user",
-    "/worker-count",
 ];
 
 /// The venv's python, creating the venv on first use: `python3 -m venv`, then pip from PyPI,
@@ -212,6 +210,13 @@ fn web_api_keys_and_routes_are_locusts_own() {
         ["count", "msg", "nodes", "traceback"]
     );
 
+    let (status, body) = web.get("/worker-count");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        locust["worker_count"]
+    );
+
     let routes = locust["routes"].as_array().unwrap();
     for route in routes {
         let (path, methods) = (route[0].as_str().unwrap(), &route[1]);
@@ -224,6 +229,9 @@ fn web_api_keys_and_routes_are_locusts_own() {
         } else {
             assert_eq!(methods, &json!(["POST"]), "{path}");
             assert_eq!(status, 405, "GET {path} (Locust serves POST only): {body}");
+            if let Some(theirs) = locust["get_status"].get(path) {
+                assert_eq!(theirs, 405, "Locust's GET {path}");
+            }
         }
     }
     let listed: BTreeSet<&str> = routes.iter().filter_map(|r| r[0].as_str()).collect();

@@ -71,5 +71,6 @@ out["exceptions"] = exceptions
 out["routes"] = sorted(
     [rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"})] for rule in web.app.url_map.iter_rules()
 )
+out["worker_count"] = client.get("/worker-count").get_json()
 out["get_status"] = {path: client.get(path).status_code for path in ["/stop", "/stats/reset"]}
 json.dump(out, sys.stdout)

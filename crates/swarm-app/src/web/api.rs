@@ -32,6 +32,7 @@ pub(crate) fn router(app: Arc<AppState>, guard: Guard) -> Router {
         .route("/stats/requests", get(requests))
         .route("/stats/history", get(history))
         .route("/exceptions", get(exceptions))
+        .route("/worker-count", get(worker_count))
         .route(
             "/stats/requests/csv",
             get(|s: App| download(s, Download::Requests)),
@@ -216,6 +217,12 @@ async fn exceptions(State(app): App) -> Response {
         Ok(s) => json_response(StatusCode::OK, &locust::exceptions(&s)),
         Err(e) => internal(&e),
     }
+}
+
+/// `GET /worker-count`: Locust's answer for a run without workers (web.py:620), which every
+/// swarm run is.
+async fn worker_count() -> Response {
+    json_response(StatusCode::OK, &json!({"worker_count": 0}))
 }
 
 /// `?download=1` asks for an attachment, as in Locust.
