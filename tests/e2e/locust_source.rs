@@ -155,6 +155,27 @@ fn csv_files_are_what_locusts_writer_writes() {
         header_and_rows(&read("_exceptions.csv")),
         header_and_rows(locust["exceptions_csv"].as_str().unwrap())
     );
+
+    // The JSON report: entries carry every field of a Locust `--json` entry but the raw
+    // dicts the histograms replace; failures exactly a Locust error's.
+    let replaced = ["response_times", "num_reqs_per_sec", "num_fail_per_sec"];
+    for entry in [&report["stats"][0], &report["total"]] {
+        for key in locust["entry_keys"].as_array().unwrap() {
+            let key = key.as_str().unwrap();
+            assert!(
+                replaced.contains(&key) || entry.get(key).is_some(),
+                "JSON entry lacks Locust's {key}: {entry}"
+            );
+        }
+    }
+    let mut error_keys: Vec<String> = locust["error_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    error_keys.sort_unstable();
+    assert_eq!(sorted_keys(&report["failures"][0]), error_keys);
 }
 
 /// `/stats/requests`, its rows and errors, and `/exceptions` carry exactly Locust's keys; every

@@ -10,7 +10,7 @@ import sys
 import locust
 from locust import User, constant, task
 from locust.env import Environment
-from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, StatsError
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, StatsEntryDict, StatsError, StatsErrorDict
 from locust.web import WebUI
 
 given = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -52,6 +52,9 @@ out = {
         "exceptions": text(lambda w: w.writerow(writer.exceptions_columns)),
     },
     "failures_csv": text(writer.failures_csv),
+    # The keys of a `--json` entry and of a (serialized) error.
+    "entry_keys": list(StatsEntryDict.__annotations__),
+    "error_keys": list(StatsErrorDict.__annotations__),
     "exceptions_csv": text(writer.exceptions_csv),
 }
 writer.close_files()
