@@ -141,8 +141,10 @@ async fn history_keeps_entry_rows_only_when_asked_and_snapshots_share_it() {
     for (entry_history, rows_per_tick) in [(false, 1), (true, 3)] {
         let metrics = Metrics::with_history(Duration::from_secs(10), entry_history);
         let rec = metrics.recorder();
-        for name in ["/a", "/b"] {
+        // (kind, name) order would put GET /b first; Locust's (name, kind) puts PUT /a first.
+        for (kind, name) in [("PUT", "/a"), ("GET", "/b")] {
             rec.record(&Event {
+                kind,
                 name,
                 ..event(1000, Outcome::Success)
             });
@@ -159,6 +161,17 @@ async fn history_keeps_entry_rows_only_when_asked_and_snapshots_share_it() {
         );
         // A long run's history is shared by snapshots, never copied per poll.
         assert!(std::sync::Arc::ptr_eq(&a.history, &b.history));
+        // Each sample's rows in Locust's order: entries by name then kind, the aggregate last.
+        let names: Vec<&str> = a.history[..rows_per_tick]
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        let want: &[&str] = if entry_history {
+            &["/a", "/b", "Aggregated"]
+        } else {
+            &["Aggregated"]
+        };
+        assert_eq!(names, want);
     }
 }
 
