@@ -41,12 +41,15 @@ fn start_reshape_stop_and_start_again_through_the_api() {
             ("user_count", "4"),
             ("spawn_rate", "20"),
             ("host", &sim.url()),
+            ("run_time", "1h"),
         ],
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], true);
     assert_eq!(body["message"], "Swarming started");
     assert_eq!(body["host"], sim.url());
+    // Whole seconds, an integer, as Locust's `parse_timespan` answers.
+    assert_eq!(body["run_time"], serde_json::json!(3600), "{body}");
     web.wait_stats("4 users running", RAMP, users_are(4));
     accounts(&sim, 4, "4 accounts after the start");
     let running = web.wait_stats("requests counted", RAMP, |s| {

@@ -139,7 +139,13 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
                 "host": host.as_deref().map(swarm_http::redact_url),
             });
             if let (Some(t), Value::Object(map)) = (run_time, &mut body) {
-                map.insert("run_time".into(), t.as_secs_f64().into());
+                // Whole seconds as an integer, as Locust's `parse_timespan` gives them.
+                let secs = if t.subsec_nanos() == 0 {
+                    Value::from(t.as_secs())
+                } else {
+                    Value::from(t.as_secs_f64())
+                };
+                map.insert("run_time".into(), secs);
             }
             json_response(StatusCode::OK, &body)
         }
