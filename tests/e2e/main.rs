@@ -7,6 +7,7 @@ mod cli;
 mod faults;
 mod get;
 mod library;
+mod locust_source;
 mod owncloud;
 mod share;
 mod web;

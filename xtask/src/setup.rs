@@ -1,6 +1,7 @@
 //! What `cargo xtask test` needs besides Rust, installed before anything is built: the
-//! tests drive a real headless Chromium (HTML report, web UI) and run litmus (WebDAV
-//! conformance) against owncloud-sim. As root with apt the missing
+//! tests drive a real headless Chromium (HTML report, web UI), run litmus (WebDAV
+//! conformance) against owncloud-sim, and the Locust-source tests make a Python venv
+//! (`python3 -m venv`) to install Locust into. As root with apt the missing
 //! Debian packages are installed; otherwise it stops with the one command to run.
 
 use anyhow::{Result, bail};
@@ -16,6 +17,15 @@ const NEEDED: &[(&str, &str)] = &[
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// Whether `python3 -m venv` can work: Debian ships `venv`'s pip bootstrap (`ensurepip`)
+/// apart, in python3-venv, so python3 on PATH is not enough.
+fn has_python_venv() -> bool {
+    Command::new("python3")
+        .args(["-c", "import ensurepip, venv"])
+        .output()
+        .is_ok_and(|out| out.status.success())
 }
 
 fn is_root() -> bool {
@@ -40,11 +50,14 @@ fn apt_get(args: &[&str]) -> Result<()> {
 
 /// Installs what is missing, or says exactly what to run.
 pub(crate) fn ensure_test_tools() -> Result<()> {
-    let missing: Vec<&str> = NEEDED
+    let mut missing: Vec<&str> = NEEDED
         .iter()
         .filter(|(program, _)| !on_path(program))
         .map(|(_, package)| *package)
         .collect();
+    if !has_python_venv() {
+        missing.push("python3-venv");
+    }
     if missing.is_empty() {
         return Ok(());
     }

@@ -6,7 +6,7 @@ use swarm_tests::{TestSim, read_json, run_bounded, swarm, temp_dir};
 
 const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\r\n";
 const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size\r\n";
-const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences\r\n";
+const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences,First Seen,Last Seen\r\n";
 const EXCEPTIONS_HEADER: &str = "Count,Message,Traceback,Nodes\r\n";
 
 /// Splits a CSV line without quoted commas (swarm's names here have none).
@@ -98,6 +98,24 @@ fn failures_reach_the_csv_and_the_exit_code() {
     assert_eq!(c[1], "/no/such/thing");
     assert_eq!(c[3], report["failures"][0]["occurrences"].to_string());
     assert_eq!(c[3], report["total"]["num_failures"].to_string());
+    // First and last seen: UTC timestamps, as Locust 2.47 writes them; the JSON has the same
+    // moments in Unix seconds, inside the run.
+    assert_eq!(
+        failures.split("\r\n").next(),
+        FAILURES_HEADER.strip_suffix("\r\n")
+    );
+    for stamp in [c[4], c[5]] {
+        assert_eq!(stamp.len(), "2026-12-01T23:47:37Z".len(), "{row}");
+        assert!(
+            stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "{row}"
+        );
+    }
+    assert!(c[4] <= c[5], "{row}");
+    let f = &report["failures"][0];
+    let (first, last) = (num(&f["first_seen"]), num(&f["last_seen"]));
+    let (start, end) = (num(&report["start_time"]), num(&report["end_time"]));
+    assert!(start <= first && first <= last && last <= end, "{f}");
 
     let out = run_get(
         &url(&sim, "/no/such/thing"),

@@ -1,5 +1,5 @@
 //! Locust-compatible CSV files (`PREFIX_stats.csv`, `PREFIX_stats_history.csv`,
-//! `PREFIX_failures.csv`, `PREFIX_exceptions.csv`) with Locust 2.x's headers byte for byte and
+//! `PREFIX_failures.csv`, `PREFIX_exceptions.csv`) with Locust 2.47's headers byte for byte and
 //! Python's `csv` dialect (minimal quoting, `\r\n` line ends), so Locust tooling reads them.
 //! Times are milliseconds, exact (decimals kept) instead of Locust's rounded values.
 
@@ -44,8 +44,15 @@ const HISTORY_TAIL: &[&str] = &[
     "Total Average Content Size",
 ];
 
-/// Locust's `failures_columns`.
-const FAILURES_HEAD: &[&str] = &["Method", "Name", "Error", "Occurrences"];
+/// Locust's `failures_columns` (2.47: the seen times are UTC timestamps).
+const FAILURES_HEAD: &[&str] = &[
+    "Method",
+    "Name",
+    "Error",
+    "Occurrences",
+    "First Seen",
+    "Last Seen",
+];
 
 /// Locust's `exceptions_columns`.
 const EXCEPTIONS_HEAD: &[&str] = &["Count", "Message", "Traceback", "Nodes"];
@@ -163,6 +170,18 @@ pub(crate) fn history_csv(s: &StatsSnapshot, full: bool) -> String {
     out
 }
 
+/// Locust's `format_utc_timestamp`: whole seconds (cut, as Python's `int`), UTC,
+/// `2026-12-01T23:47:37Z`; empty for an unknown time, as Locust writes `None`.
+pub(crate) fn utc_timestamp(unix: Option<f64>) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    unix.filter(|t| t.is_finite())
+        // `as` saturates; an out-of-range year is refused below, not wrapped.
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.trunc() as i64).ok())
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
 /// `PREFIX_failures.csv`.
 pub(crate) fn failures_csv(s: &StatsSnapshot) -> String {
     let mut out = String::new();
@@ -175,6 +194,8 @@ pub(crate) fn failures_csv(s: &StatsSnapshot) -> String {
                 f.name.clone(),
                 f.error.clone(),
                 f.occurrences.to_string(),
+                utc_timestamp(f.first_seen),
+                utc_timestamp(f.last_seen),
             ],
         );
     }
@@ -271,6 +292,11 @@ mod tests {
         }
     }
 
+    /// Each header as locust 2.47.0's `locust/stats.py` writes it: `requests_csv_columns`
+    /// (line 1002), `stats_history_csv_columns` (line 1129), `failures_columns` (line 1017),
+    /// `exceptions_columns` (line 1026), the percentile labels from `PERCENTILES_TO_REPORT`
+    /// (line 118) through `get_readable_percentiles` (line 149). The e2e test
+    /// `locust_source::csv_files_are_what_locusts_writer_writes` asks Locust itself.
     #[test]
     fn headers_are_locusts_byte_for_byte() {
         let s = fixture::stats();
@@ -283,7 +309,10 @@ mod tests {
                 history_csv(&s, false),
                 "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size\r\n",
             ),
-            (failures_csv(&s), "Method,Name,Error,Occurrences\r\n"),
+            (
+                failures_csv(&s),
+                "Method,Name,Error,Occurrences,First Seen,Last Seen\r\n",
+            ),
             (exceptions_csv(&s), "Count,Message,Traceback,Nodes\r\n"),
         ];
         for (text, want) in cases {
@@ -306,16 +335,40 @@ mod tests {
             ,Aggregated,9,3,12.007,87.63333333333333,0.8,250,100
         "#]]
         .assert_eq(&rows.join("\n"));
-        expect![[r#"
-            Method,Name,Error,Occurrences
-            PUT,"/b, ""quoted""",HTTP 500,3
-        "#]]
-        .assert_eq(&failures_csv(&s).replace("\r\n", "\n"));
+        let failures = failures_csv(&s);
+        let rows: Vec<&str> = failures.split("\r\n").collect();
+        let stamp = utc_timestamp(s.failures[0].first_seen);
+        assert_eq!(stamp.len(), "2026-12-01T23:47:37Z".len(), "{stamp}");
+        assert_eq!(
+            rows[1],
+            format!(
+                "PUT,\"/b, \"\"quoted\"\"\",HTTP 500,3,{stamp},{}",
+                utc_timestamp(s.failures[0].last_seen)
+            )
+        );
         expect![[r#"
             Count,Message,Traceback,Nodes
             1,"boom, <b>bold</b>",task U::t,local
         "#]]
         .assert_eq(&exceptions_csv(&s).replace("\r\n", "\n"));
+    }
+
+    /// Locust 2.47's `util/date.py:4` `format_utc_timestamp`:
+    /// `datetime.fromtimestamp(int(t), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")`, and `""` for
+    /// `None` (`stats.py:1081-1082`).
+    #[test]
+    fn seen_times_format_like_locusts_utc_timestamps() {
+        let cases = [
+            (Some(0.0), "1970-01-01T00:00:00Z"),
+            (Some(1_764_632_857.999), "2025-12-01T23:47:37Z"),
+            (Some(951_782_400.5), "2000-02-29T00:00:00Z"),
+            (None, ""),
+            (Some(f64::NAN), ""),
+            (Some(1e300), ""),
+        ];
+        for (unix, want) in cases {
+            assert_eq!(utc_timestamp(unix), want, "{unix:?}");
+        }
     }
 
     #[test]

@@ -161,15 +161,18 @@ fn failures_table(out: &mut String, s: &StatsSnapshot) {
         out.push_str("<p>No failures.</p>\n");
         return;
     }
-    out.push_str("<table id=\"failures\">\n<tr><th># occurrences</th><th class=\"l\">Type</th><th class=\"l\">Name</th><th class=\"l\">Error</th></tr>\n");
+    // First/Last Seen as Locust 2.47's report shows them, in the UTC times of this report.
+    out.push_str("<table id=\"failures\">\n<tr><th># occurrences</th><th class=\"l\">Type</th><th class=\"l\">Name</th><th class=\"l\">Error</th><th class=\"l\">First Seen</th><th class=\"l\">Last Seen</th></tr>\n");
     for f in &s.failures {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             f.occurrences,
             escape(&f.kind),
             escape(&f.name),
-            escape(&f.error)
+            escape(&f.error),
+            f.first_seen.map(when).unwrap_or_default(),
+            f.last_seen.map(when).unwrap_or_default()
         );
     }
     out.push_str("</table>\n");
@@ -283,6 +286,7 @@ mod tests {
             "Users",
             "swarm was CPU-bound",
             "boom, &lt;b&gt;bold&lt;/b&gt;",
+            "<th class=\"l\">First Seen</th><th class=\"l\">Last Seen</th>",
         ] {
             assert!(html.contains(needle), "missing {needle}");
         }
@@ -292,5 +296,10 @@ mod tests {
             assert!(!html.contains(banned), "found {banned}");
         }
         assert!(!html.contains("<b>bold"), "unescaped markup");
+        let seen = stats.failures[0].first_seen.map(when).unwrap_or_default();
+        assert!(
+            html.contains(&format!("<td class=\"l\">{seen}</td>")),
+            "{seen}"
+        );
     }
 }

@@ -77,8 +77,10 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<Value> {
         "interrupted": s.interrupted,
         "stats": stats,
         "total": entry_json(&s.total, s.start_time, s.taken_at)?,
+        // Locust's `StatsError.to_dict` fields; the seen times are Unix seconds, as Locust's.
         "failures": s.failures.iter().map(|f| json!({
             "method": f.kind, "name": f.name, "error": f.error, "occurrences": f.occurrences,
+            "first_seen": f.first_seen, "last_seen": f.last_seen,
         })).collect::<Vec<_>>(),
         "exceptions": s.exceptions.iter().map(|e| json!({
             "count": e.count, "msg": e.message, "context": e.context,

@@ -131,6 +131,9 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
                 name: s(x, "name"),
                 error: s(x, "error"),
                 occurrences: u(x, "occurrences"),
+                // Absent (null) in reports written before swarm recorded them.
+                first_seen: x["first_seen"].as_f64(),
+                last_seen: x["last_seen"].as_f64(),
             })
             .collect(),
         exceptions: list(v, "exceptions")
@@ -212,5 +215,27 @@ mod tests {
         })
         .expect("rendered again");
         assert_eq!(value, again);
+        let failure = &value["failures"][0];
+        assert!(failure["first_seen"].as_f64() > Some(1.0e9), "{failure}");
+        assert!(failure["last_seen"].as_f64() >= failure["first_seen"].as_f64());
+        assert_eq!(loaded.stats.failures, stats.failures);
+    }
+
+    #[test]
+    fn a_report_without_seen_times_reads_back_with_none() {
+        let (meta, stats) = (fixture::meta(), fixture::stats());
+        let mut value = json::render(&ReportInput {
+            meta: &meta,
+            stats: &stats,
+        })
+        .expect("rendered");
+        if let Some(failure) = value["failures"][0].as_object_mut() {
+            failure.remove("first_seen");
+            failure.remove("last_seen");
+        }
+        let loaded = from_value(&value).expect("loaded");
+        assert_eq!(loaded.stats.failures[0].occurrences, 3);
+        assert_eq!(loaded.stats.failures[0].first_seen, None);
+        assert_eq!(loaded.stats.failures[0].last_seen, None);
     }
 }

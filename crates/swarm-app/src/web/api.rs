@@ -1,4 +1,4 @@
-//! The routes: Locust 2.x's web API (so scripts written for Locust's UI work unchanged), the
+//! The routes: Locust 2.47's web API (so scripts written for Locust's UI work unchanged), the
 //! page's own few extras, and the downloads.
 
 use super::assets;
@@ -26,12 +26,13 @@ pub(crate) fn router(app: Arc<AppState>, guard: Guard) -> Router {
         .route("/assets/style.css", get(assets::style_css))
         .route("/ui/config", get(ui_config))
         .route("/swarm", post(swarm))
-        // Locust serves these two as GET; POST is the safe spelling.
-        .route("/stop", post(stop).get(stop))
-        .route("/stats/reset", post(reset).get(reset))
+        // POST only, as Locust 2.47 (web.py:373, :384): a GET is answered 405.
+        .route("/stop", post(stop))
+        .route("/stats/reset", post(reset))
         .route("/stats/requests", get(requests))
         .route("/stats/history", get(history))
         .route("/exceptions", get(exceptions))
+        .route("/worker-count", get(worker_count))
         .route(
             "/stats/requests/csv",
             get(|s: App| download(s, Download::Requests)),
@@ -138,7 +139,13 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
                 "host": host.as_deref().map(swarm_http::redact_url),
             });
             if let (Some(t), Value::Object(map)) = (run_time, &mut body) {
-                map.insert("run_time".into(), t.as_secs_f64().into());
+                // Whole seconds as an integer, as Locust's `parse_timespan` gives them.
+                let secs = if t.subsec_nanos() == 0 {
+                    Value::from(t.as_secs())
+                } else {
+                    Value::from(t.as_secs_f64())
+                };
+                map.insert("run_time".into(), secs);
             }
             json_response(StatusCode::OK, &body)
         }
@@ -166,7 +173,7 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
     }
 }
 
-/// `POST /stop` (or Locust's `GET /stop`): every user's `on_stop`, then `on_test_stop`; the
+/// `POST /stop`: every user's `on_stop`, then `on_test_stop`; the
 /// program stays up. Answers once the test has stopped.
 async fn stop(State(app): App) -> Response {
     match app.stop().await {
@@ -178,7 +185,7 @@ async fn stop(State(app): App) -> Response {
     }
 }
 
-/// `POST /stats/reset` (or Locust's `GET`): clears the statistics.
+/// `POST /stats/reset`: clears the statistics.
 async fn reset(State(app): App) -> &'static str {
     app.reset_stats();
     "ok"
@@ -216,6 +223,12 @@ async fn exceptions(State(app): App) -> Response {
         Ok(s) => json_response(StatusCode::OK, &locust::exceptions(&s)),
         Err(e) => internal(&e),
     }
+}
+
+/// `GET /worker-count`: Locust's answer for a run without workers (web.py:620), which every
+/// swarm run is.
+async fn worker_count() -> Response {
+    json_response(StatusCode::OK, &json!({"worker_count": 0}))
 }
 
 /// `?download=1` asks for an attachment, as in Locust.

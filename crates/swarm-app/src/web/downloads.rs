@@ -78,7 +78,10 @@ mod tests {
         let cases = [
             (Download::Requests, "Type,Name,Request Count"),
             (Download::FullHistory, "Timestamp,User Count"),
-            (Download::Failures, "Method,Name,Error,Occurrences"),
+            (
+                Download::Failures,
+                "Method,Name,Error,Occurrences,First Seen,Last Seen\r\n",
+            ),
             (Download::Exceptions, "Count,Message,Traceback,Nodes"),
             (Download::Html, "<!DOCTYPE html>"),
             (Download::Json, "{"),

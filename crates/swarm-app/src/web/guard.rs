@@ -116,7 +116,8 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Routes that change the test even when called with GET (Locust's `/stop`, `/stats/reset`).
+/// Routes that change the test, and that Locust 1.x served to GET: swarm (as Locust 2.47)
+/// serves them to POST only, and still refuses a cross-site GET before it reaches the 405.
 const CHANGING_GETS: &[&str] = &["/stop", "/stats/reset"];
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

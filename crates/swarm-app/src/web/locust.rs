@@ -1,7 +1,7 @@
-//! The JSON bodies of Locust 2.x's web API, field for field (`/stats/requests`,
-//! `/exceptions`), plus swarm's chart history. Times are milliseconds (floats).
+//! The JSON bodies of Locust 2.47's web API, key for key (`/stats/requests`, `/exceptions`),
+//! plus swarm's chart history. Times are milliseconds (floats). Texts go out as they are, not
+//! HTML-escaped: Locust 2.47 sends them raw (its page, like swarm's, inserts them as text).
 
-use crate::report::html::escape_html;
 use serde_json::{Value, json};
 use swarm_core::metrics::{EntryStats, REPORT_PERCENTILES, StatsSnapshot};
 
@@ -38,22 +38,28 @@ fn at_report_percentile(values: &[u64], q: f64) -> u64 {
         .unwrap_or(0)
 }
 
-fn row(e: &EntryStats, aggregate: bool) -> Value {
+/// Per second over `secs`, 0 for an empty span (as Locust's `total_rps`).
+fn per_sec(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 { n as f64 / secs } else { 0.0 }
+}
+
+/// One row with the keys of Locust 2.47's `StatsEntry.to_dict` (stats.py:696); `total_rps`
+/// and `total_fail_per_sec` cover the whole test, `current_*` the recent window.
+fn row(e: &EntryStats, secs: f64) -> Value {
     let mut row = json!({
-        // Locust's aggregate row has no method (None).
-        "method": if aggregate { Value::Null } else { Value::from(e.kind.as_str()) },
+        // The aggregate's is "" (Locust 2.47's `RequestStats.total`; 1.x sent None).
+        "method": e.kind,
         "name": e.name,
-        "safe_name": escape_html(&e.name, false),
         "num_requests": e.num_requests,
         "num_failures": e.num_failures,
-        "avg_response_time": e.avg_us() / 1000.0,
         "min_response_time": ms(e.min_us()),
         "max_response_time": ms(e.max_us()),
         "current_rps": e.current_rps,
         "current_fail_per_sec": e.current_fail_per_sec,
+        "avg_response_time": e.avg_us() / 1000.0,
         "median_response_time": ms(e.median_us()),
-        "ninetieth_response_time": ms(e.percentile_us(0.9)),
-        "ninety_ninth_response_time": ms(e.percentile_us(0.99)),
+        "total_rps": per_sec(e.num_requests, secs),
+        "total_fail_per_sec": per_sec(e.num_failures, secs),
         "avg_content_length": e.avg_bytes(),
     });
     if let Value::Object(map) = &mut row {
@@ -64,15 +70,22 @@ fn row(e: &EntryStats, aggregate: bool) -> Value {
     row
 }
 
-/// `GET /stats/requests`: Locust's live report.
+/// `GET /stats/requests`: Locust 2.47's live report (web.py:477-546, a local runner's keys).
 pub(crate) fn requests(s: &StatsSnapshot, state: &str, user_count: usize) -> Value {
+    let secs = s.duration_secs();
     let mut stats: Vec<Value> = s
         .entries
         .iter()
         .take(MAX_ROWS)
-        .map(|e| row(e, false))
+        .map(|e| row(e, secs))
         .collect();
-    stats.push(row(&s.total, true));
+    let total = row(&s.total, secs);
+    // Locust copies these four from the aggregate row.
+    let top = |key: &str| total.get(key).cloned().unwrap_or(Value::Null);
+    let (current_rps, current_fail_per_sec) = (top("current_rps"), top("current_fail_per_sec"));
+    let (total_rps, total_fail_per_sec) = (top("total_rps"), top("total_fail_per_sec"));
+    stats.push(total);
+    // Locust's `StatsError.serialize` (stats.py:784): the seen times are Unix seconds.
     let errors: Vec<Value> = s
         .failures
         .iter()
@@ -80,9 +93,11 @@ pub(crate) fn requests(s: &StatsSnapshot, state: &str, user_count: usize) -> Val
         .map(|f| {
             json!({
                 "method": f.kind,
-                "name": escape_html(&f.name, true),
-                "error": escape_html(&f.error, true),
+                "name": f.name,
+                "error": f.error,
                 "occurrences": f.occurrences,
+                "first_seen": f.first_seen,
+                "last_seen": f.last_seen,
             })
         })
         .collect();
@@ -98,16 +113,19 @@ pub(crate) fn requests(s: &StatsSnapshot, state: &str, user_count: usize) -> Val
     json!({
         "stats": stats,
         "errors": errors,
-        "total_rps": s.total.current_rps,
-        "total_fail_per_sec": s.total.current_fail_per_sec,
+        "current_rps": current_rps,
+        "current_fail_per_sec": current_fail_per_sec,
+        "total_rps": total_rps,
+        "total_fail_per_sec": total_fail_per_sec,
         "fail_ratio": s.total.fail_ratio(),
         "current_response_time_percentiles": current,
-        "user_count": user_count,
         "state": state,
+        "user_count": user_count,
     })
 }
 
-/// `GET /exceptions`: Locust's exceptions list; the traceback holds where it was first seen.
+/// `GET /exceptions`: Locust's exceptions list (web.py:548); the traceback holds where it was
+/// first seen, and the one node is `local`, as Locust's local runner names itself.
 pub(crate) fn exceptions(s: &StatsSnapshot) -> Value {
     let rows: Vec<Value> = s
         .exceptions
@@ -115,8 +133,8 @@ pub(crate) fn exceptions(s: &StatsSnapshot) -> Value {
         .map(|e| {
             json!({
                 "count": e.count,
-                "msg": escape_html(&e.message, true),
-                "traceback": escape_html(&e.context, true),
+                "msg": e.message,
+                "traceback": e.context,
                 "nodes": "local",
             })
         })
@@ -156,55 +174,97 @@ mod tests {
     use super::*;
     use crate::report::fixture;
 
-    #[test]
-    fn requests_have_locusts_fields() {
-        let s = fixture::stats();
-        let v = requests(&s, "running", 3);
-        let keys: Vec<&str> = v
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = v
             .as_object()
             .map(|m| m.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        for key in [
-            "stats",
-            "errors",
-            "total_rps",
-            "total_fail_per_sec",
-            "fail_ratio",
-            "current_response_time_percentiles",
-            "user_count",
-            "state",
-        ] {
-            assert!(keys.contains(&key), "{key} missing from {keys:?}");
-        }
+        keys.sort_unstable();
+        keys
+    }
+
+    fn sorted(mut want: Vec<&str>) -> Vec<&str> {
+        want.sort_unstable();
+        want
+    }
+
+    /// The keys locust 2.47.0 sends, from its source: the report of `request_stats`
+    /// (`locust/web.py:505-544`, a local runner: no `workers`), a row of
+    /// `StatsEntry.to_dict` (`locust/stats.py:696-717`, `PERCENTILES_TO_STATISTICS` of
+    /// line 120), an error of `StatsError.serialize` (`StatsErrorDict`, stats.py:49-73), and
+    /// `current_response_time_percentiles` over `PERCENTILES_TO_CHART` (stats.py:121). The
+    /// e2e test `locust_source::web_api_keys_and_routes_are_locusts_own` asks Locust itself.
+    #[test]
+    fn requests_have_exactly_locusts_keys() {
+        let s = fixture::stats();
+        let v = requests(&s, "running", 3);
+        assert_eq!(
+            keys(&v),
+            sorted(vec![
+                "stats",
+                "errors",
+                "current_rps",
+                "current_fail_per_sec",
+                "total_rps",
+                "total_fail_per_sec",
+                "fail_ratio",
+                "current_response_time_percentiles",
+                "state",
+                "user_count",
+            ])
+        );
         let rows = v["stats"].as_array().cloned().unwrap_or_default();
         assert_eq!(rows.len(), s.entries.len() + 1);
-        let last = &rows[rows.len() - 1];
-        assert_eq!(last["name"], "Aggregated");
-        assert!(last["method"].is_null());
-        for field in [
-            "method",
-            "name",
-            "safe_name",
-            "num_requests",
-            "num_failures",
-            "avg_response_time",
-            "min_response_time",
-            "max_response_time",
-            "current_rps",
-            "current_fail_per_sec",
-            "median_response_time",
-            "ninetieth_response_time",
-            "ninety_ninth_response_time",
-            "avg_content_length",
-            "response_time_percentile_0.95",
-            "response_time_percentile_0.99",
-        ] {
-            assert!(
-                rows[0].get(field).is_some(),
-                "row lacks {field}: {}",
-                rows[0]
+        for row in &rows {
+            assert_eq!(
+                keys(row),
+                sorted(vec![
+                    "method",
+                    "name",
+                    "num_requests",
+                    "num_failures",
+                    "min_response_time",
+                    "max_response_time",
+                    "current_rps",
+                    "current_fail_per_sec",
+                    "avg_response_time",
+                    "median_response_time",
+                    "total_rps",
+                    "total_fail_per_sec",
+                    "response_time_percentile_0.95",
+                    "response_time_percentile_0.99",
+                    "avg_content_length",
+                ])
             );
         }
+        assert_eq!(
+            keys(&v["errors"][0]),
+            sorted(vec![
+                "name",
+                "method",
+                "error",
+                "occurrences",
+                "first_seen",
+                "last_seen"
+            ])
+        );
+        assert_eq!(
+            keys(&v["current_response_time_percentiles"]),
+            [
+                "response_time_percentile_0.5",
+                "response_time_percentile_0.95"
+            ]
+        );
+    }
+
+    #[test]
+    fn requests_carry_the_numbers() {
+        let s = fixture::stats();
+        let v = requests(&s, "running", 3);
+        let rows = v["stats"].as_array().cloned().unwrap_or_default();
+        let last = &rows[rows.len() - 1];
+        assert_eq!(last["name"], "Aggregated");
+        assert_eq!(last["method"], "");
         assert_eq!(rows[0]["method"], "GET");
         assert_eq!(rows[0]["num_requests"], 6);
         assert_eq!(last["num_requests"], 9);
@@ -212,27 +272,43 @@ mod tests {
         assert_eq!(rows[0]["max_response_time"], 12.0);
         assert_eq!(v["state"], "running");
         assert_eq!(v["user_count"], 3);
+        // As Locust: the top-level rates are the aggregate row's; total_* over the whole test.
+        for key in [
+            "current_rps",
+            "current_fail_per_sec",
+            "total_rps",
+            "total_fail_per_sec",
+        ] {
+            assert_eq!(v[key], last[key], "{key}");
+        }
+        let whole_run = 9.0 / s.duration_secs();
+        assert!((v["total_rps"].as_f64().unwrap_or(0.0) - whole_run).abs() < 1e-9);
         let current = &v["current_response_time_percentiles"];
-        assert!(
-            current["response_time_percentile_0.5"].is_number(),
-            "{current}"
-        );
         assert!(
             current["response_time_percentile_0.95"].is_number(),
             "{current}"
         );
+        // Texts go out raw, as Locust 2.47 sends them; seen times are Unix seconds.
         let error = &v["errors"][0];
         assert_eq!(error["error"], "HTTP 500");
-        assert_eq!(error["name"], "/b, &quot;quoted&quot;");
+        assert_eq!(error["name"], "/b, \"quoted\"");
         assert_eq!(error["occurrences"], 3);
+        assert_eq!(error["first_seen"].as_f64(), s.failures[0].first_seen);
+        assert_eq!(error["last_seen"].as_f64(), s.failures[0].last_seen);
+        assert!(error["first_seen"].as_f64() > Some(1.0e9), "{error}");
     }
 
+    /// Locust 2.47's `/exceptions` rows (`locust/web.py:548-563`).
     #[test]
-    fn exceptions_are_escaped() {
+    fn exceptions_have_locusts_keys_and_raw_texts() {
         let v = exceptions(&fixture::stats());
-        assert_eq!(v["exceptions"][0]["msg"], "boom, &lt;b&gt;bold&lt;/b&gt;");
-        assert_eq!(v["exceptions"][0]["count"], 1);
-        assert_eq!(v["exceptions"][0]["nodes"], "local");
+        assert_eq!(keys(&v), ["exceptions"]);
+        let row = &v["exceptions"][0];
+        assert_eq!(keys(row), ["count", "msg", "nodes", "traceback"]);
+        assert_eq!(row["msg"], "boom, <b>bold</b>");
+        assert_eq!(row["traceback"], "task U::t");
+        assert_eq!(row["count"], 1);
+        assert_eq!(row["nodes"], "local");
     }
 
     #[test]

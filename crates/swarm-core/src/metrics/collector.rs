@@ -133,17 +133,23 @@ impl Collector {
                 total_avg_bytes: stats.avg_bytes(),
             });
         };
-        row("", "Aggregated", &merged.total, base.map(|b| &b.total));
+        // Locust 2.47's order (stats.py:1207-1211): the entries by name then kind, then the
+        // aggregate.
         if self.entry_history {
-            for (key, data) in &merged.entries {
-                row(
-                    &key.kind,
-                    &key.name,
-                    data,
-                    base.and_then(|b| b.entries.get(key)),
-                );
+            let mut keys: Vec<&EntryKey> = merged.entries.keys().collect();
+            keys.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.kind.cmp(&b.kind)));
+            for key in keys {
+                if let Some(data) = merged.entries.get(key) {
+                    row(
+                        &key.kind,
+                        &key.name,
+                        data,
+                        base.and_then(|b| b.entries.get(key)),
+                    );
+                }
             }
         }
+        row("", "Aggregated", &merged.total, base.map(|b| &b.total));
         // Copies only if a snapshot taken since the last tick is still alive.
         Arc::make_mut(&mut self.history).extend(rows);
         self.ring.push_back(Sample {
@@ -190,11 +196,13 @@ impl Collector {
         let mut failures: Vec<FailureStats> = merged
             .failures
             .iter()
-            .map(|(key, &occurrences)| FailureStats {
+            .map(|(key, group)| FailureStats {
                 kind: key.kind.to_string(),
                 name: key.name.to_string(),
                 error: key.error.to_string(),
-                occurrences,
+                occurrences: group.count,
+                first_seen: Some(group.first_seen),
+                last_seen: Some(group.last_seen),
             })
             .collect();
         failures.sort_by_key(|f| std::cmp::Reverse(f.occurrences));

@@ -19,7 +19,7 @@ pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
 use crate::lock;
 use collector::Collector;
 use entry::EntryData;
-use shard::{EntryKey, FailureKey, Shard};
+use shard::{EntryKey, FailureData, FailureKey, Shard};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -99,7 +99,7 @@ impl Default for Metrics {
 pub(crate) struct Merged {
     pub(crate) entries: BTreeMap<EntryKey, EntryData>,
     pub(crate) total: EntryData,
-    pub(crate) failures: BTreeMap<FailureKey, u64>,
+    pub(crate) failures: BTreeMap<FailureKey, FailureData>,
     pub(crate) exceptions: BTreeMap<String, shard::ExceptionData>,
 }
 
@@ -137,8 +137,12 @@ impl Metrics {
                 merged.entries.entry(key.clone()).or_default().merge(data);
                 merged.total.merge(data);
             }
-            for (key, count) in &shard.failures {
-                *merged.failures.entry(key.clone()).or_default() += count;
+            for (key, group) in &shard.failures {
+                merged
+                    .failures
+                    .entry(key.clone())
+                    .and_modify(|g| g.merge(group))
+                    .or_insert(*group);
             }
             for (message, data) in &shard.exceptions {
                 let slot = merged.exceptions.entry(message.clone()).or_default();

@@ -3,6 +3,7 @@
 use super::Event;
 use super::entry::EntryData;
 use hashbrown::{Equivalent, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Identifies one stats row: (kind, name).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +47,41 @@ impl Equivalent<FailureKey> for FailureKeyRef<'_> {
     }
 }
 
+/// What one failure group remembers: its count and when it was first and last seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FailureData {
+    pub(crate) count: u64,
+    /// Unix seconds of the first occurrence (as Locust's `StatsError.first_seen`).
+    pub(crate) first_seen: f64,
+    /// Unix seconds of the latest occurrence.
+    pub(crate) last_seen: f64,
+}
+
+impl FailureData {
+    /// One occurrence at `now` (Unix seconds).
+    fn new(now: f64) -> Self {
+        Self {
+            count: 1,
+            first_seen: now,
+            last_seen: now,
+        }
+    }
+
+    /// Adds another shard's group: counts add, the seen times widen (min first, max last).
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.count += other.count;
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+    }
+}
+
+/// Now in Unix seconds; read once per failure only (failures are rare, successes are not).
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// What one exception group remembers besides its count.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ExceptionData {
@@ -58,13 +94,13 @@ pub(crate) struct ExceptionData {
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     pub(crate) entries: HashMap<EntryKey, EntryData>,
-    pub(crate) failures: HashMap<FailureKey, u64>,
+    pub(crate) failures: HashMap<FailureKey, FailureData>,
     pub(crate) exceptions: HashMap<String, ExceptionData>,
 }
 
 impl Shard {
     /// Records one event: a hash lookup and a histogram increment, no allocation once the
-    /// row exists.
+    /// row exists; a failure also reads the wall clock once, for its group's seen times.
     pub(crate) fn record(&mut self, event: &Event<'_>) {
         let key = EntryKeyRef {
             kind: event.kind,
@@ -87,8 +123,13 @@ impl Shard {
                 name: event.name,
                 error,
             };
+            let now = unix_now();
             match self.failures.get_mut(&key) {
-                Some(count) => *count += 1,
+                Some(group) => {
+                    group.count += 1;
+                    // max, not assignment: the wall clock may step back (NTP).
+                    group.last_seen = group.last_seen.max(now);
+                }
                 None => {
                     self.failures.insert(
                         FailureKey {
@@ -96,7 +137,7 @@ impl Shard {
                             name: event.name.into(),
                             error: error.into(),
                         },
-                        1,
+                        FailureData::new(now),
                     );
                 }
             }

@@ -4,7 +4,7 @@ use super::EntryStats;
 use serde::Serialize;
 
 /// One failure group: the same (kind, name, error) counted together, as Locust does.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FailureStats {
     /// Operation kind, e.g. `GET`.
     pub kind: String,
@@ -14,6 +14,11 @@ pub struct FailureStats {
     pub error: String,
     /// How often it happened.
     pub occurrences: u64,
+    /// Unix seconds of the first occurrence, merged over every thread (the earliest);
+    /// `None` only in a report written before swarm recorded it.
+    pub first_seen: Option<f64>,
+    /// Unix seconds of the latest occurrence (the latest over every thread).
+    pub last_seen: Option<f64>,
 }
 
 /// One exception group: errors and panics of hooks and tasks, by message.

@@ -141,8 +141,10 @@ async fn history_keeps_entry_rows_only_when_asked_and_snapshots_share_it() {
     for (entry_history, rows_per_tick) in [(false, 1), (true, 3)] {
         let metrics = Metrics::with_history(Duration::from_secs(10), entry_history);
         let rec = metrics.recorder();
-        for name in ["/a", "/b"] {
+        // (kind, name) order would put GET /b first; Locust's (name, kind) puts PUT /a first.
+        for (kind, name) in [("PUT", "/a"), ("GET", "/b")] {
             rec.record(&Event {
+                kind,
                 name,
                 ..event(1000, Outcome::Success)
             });
@@ -159,5 +161,67 @@ async fn history_keeps_entry_rows_only_when_asked_and_snapshots_share_it() {
         );
         // A long run's history is shared by snapshots, never copied per poll.
         assert!(std::sync::Arc::ptr_eq(&a.history, &b.history));
+        // Each sample's rows in Locust's order: entries by name then kind, the aggregate last.
+        let names: Vec<&str> = a.history[..rows_per_tick]
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        let want: &[&str] = if entry_history {
+            &["/a", "/b", "Aggregated"]
+        } else {
+            &["Aggregated"]
+        };
+        assert_eq!(names, want);
     }
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Locust 2.47 keeps `first_seen`/`last_seen` per failure group and merges workers' groups
+/// with min/max (stats.py, `on_worker_report`); swarm's shards merge the same way.
+#[test]
+fn failure_groups_keep_first_and_last_seen_merged_over_shards() {
+    let metrics = Metrics::default();
+    let (before, middle, after) = (unix_now(), Mutex::new(0.0), Mutex::new(0.0));
+    // Both threads stay alive until both recorded, so their shards are distinct.
+    let (early_done, late_done) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let rec = metrics.recorder();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            rec.record(&event(100, Outcome::Failure("HTTP 500")));
+            early_done.wait();
+            late_done.wait();
+        });
+        s.spawn(|| {
+            early_done.wait();
+            std::thread::sleep(Duration::from_millis(20));
+            *lock(&middle) = unix_now();
+            rec.record(&event(100, Outcome::Failure("HTTP 500")));
+            rec.record(&event(100, Outcome::Failure("HTTP 500")));
+            *lock(&after) = unix_now();
+            rec.record(&event(100, Outcome::Success));
+            late_done.wait();
+        });
+    });
+    let (middle, after) = (*lock(&middle), *lock(&after));
+    assert_eq!(metrics.inner.shards.iter().count(), 2, "two shards merged");
+    let snap = metrics.snapshot();
+    assert_eq!(snap.failures.len(), 1);
+    let f = &snap.failures[0];
+    assert_eq!(f.occurrences, 3);
+    let (first, last) = (f.first_seen.unwrap_or(0.0), f.last_seen.unwrap_or(0.0));
+    assert!(
+        before <= first && first < middle,
+        "first {first} in [{before}, {middle})"
+    );
+    assert!(
+        middle <= last && last <= after,
+        "last {last} in [{middle}, {after}]"
+    );
+    metrics.reset();
+    assert!(metrics.snapshot().failures.is_empty());
 }

@@ -23,11 +23,9 @@
     return { time: [], rps: [], fails: [], p50: [], p95: [], p99: [], users: [] };
   }
 
-  // Locust sends failure and exception texts HTML-escaped; a textarea decodes them as text.
-  function unescapeHtml(text) {
-    const t = document.createElement('textarea');
-    t.innerHTML = String(text);
-    return t.value;
+  // A failure's first/last seen (Unix seconds) in the reader's local time, as Locust's page.
+  function fmtSeen(unix) {
+    return typeof unix === 'number' ? new Date(unix * 1000).toLocaleString() : '';
   }
 
   function fmtMs(v) {
@@ -68,8 +66,8 @@
       [(r) => String(r.num_requests), 'num'],
       [(r) => String(r.num_failures), 'num'],
       [(r) => fmtMs(r.median_response_time), 'num'],
-      [(r) => fmtMs(r.ninetieth_response_time), 'num'],
-      [(r) => fmtMs(r.ninety_ninth_response_time), 'num'],
+      [(r) => fmtMs(r['response_time_percentile_0.95']), 'num'],
+      [(r) => fmtMs(r['response_time_percentile_0.99']), 'num'],
       [(r) => fmtMs(r.avg_response_time), 'num'],
       [(r) => fmtMs(r.min_response_time), 'num'],
       [(r) => fmtMs(r.max_response_time), 'num'],
@@ -83,8 +81,10 @@
     fillTable($('failures-body'), errors, [
       [(e) => String(e.occurrences), 'num'],
       [(e) => e.method || '', ''],
-      [(e) => unescapeHtml(e.name), 'name'],
-      [(e) => unescapeHtml(e.error), ''],
+      [(e) => e.name, 'name'],
+      [(e) => e.error, ''],
+      [(e) => fmtSeen(e.first_seen), ''],
+      [(e) => fmtSeen(e.last_seen), ''],
     ]);
     $('failures-count').textContent = errors.length ? String(errors.length) : '';
   }
@@ -96,7 +96,7 @@
     badge.textContent = label;
     badge.className = 'state state-' + state;
     $('user-count').textContent = String(report.user_count);
-    $('total-rps').textContent = fmtNum(report.total_rps, 1);
+    $('current-rps').textContent = fmtNum(report.current_rps, 1);
     $('fail-ratio').textContent = Math.round((report.fail_ratio || 0) * 100) + '%';
     const live = state === 'spawning' || state === 'running';
     $('new-button').hidden = live || state === 'stopping';
@@ -144,8 +144,8 @@
     const rows = e.exceptions || [];
     fillTable($('exceptions-body'), rows, [
       [(x) => String(x.count), 'num'],
-      [(x) => unescapeHtml(x.msg), ''],
-      [(x) => unescapeHtml(x.traceback), ''],
+      [(x) => x.msg, ''],
+      [(x) => x.traceback, ''],
       [(x) => x.nodes, ''],
     ]);
     $('exceptions-count').textContent = rows.length ? String(rows.length) : '';
