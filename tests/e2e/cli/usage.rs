@@ -17,7 +17,7 @@ const CASES: &[Case] = &[
         &["run", "nope", "--headless"],
         &[],
         None,
-        "error: unknown scenario `nope`: choose one of get, owncloud (see `swarm list`)",
+        "error: unknown scenario `nope`: choose one of get, owncloud, owncloud-share (see `swarm list`)",
     ),
     (
         &["run", "get", "-u", "-5"],
@@ -91,7 +91,7 @@ const CASES: &[Case] = &[
         &["run"],
         &[],
         None,
-        "error: name a scenario: `swarm run NAME [OPTIONS]` with NAME one of get, owncloud (see `swarm list`)",
+        "error: name a scenario: `swarm run NAME [OPTIONS]` with NAME one of get, owncloud, owncloud-share (see `swarm list`)",
     ),
     // Out of range, from a flag, the environment or the file: one line naming the limit.
     (
