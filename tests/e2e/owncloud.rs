@@ -477,7 +477,7 @@ fn extra_tasks_and_a_bigger_upload_run_cleanly() {
                 "--wait",
                 "20ms",
                 "--upload-size",
-                "100000",
+                "1500000",
                 "--weight-propfind",
                 "1",
                 "--weight-folders",

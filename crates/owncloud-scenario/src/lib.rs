@@ -138,12 +138,48 @@ struct Settings {
     admin_password: Secret,
     /// `{user_prefix}-{run id}-` without the run id; every account name starts with it.
     prefix_base: String,
-    upload: Bytes,
+    upload: Upload,
     wait: Wait,
     weights: [u32; 4],
     /// The seed's mistake, on purpose: admin calls through the user's jar.
     admin_on_user_session: bool,
     ledger: Ledger,
+}
+
+/// Uploads up to this size are one shared buffer; bigger ones stream from a file.
+const IN_MEMORY_UPLOAD: u64 = 1024 * 1024;
+
+/// What every upload sends: the seed's bytes, or (for `--upload-size` above 1 MiB) a sparse
+/// file of zeros streamed from disk, so a size of gigabytes costs no memory.
+#[derive(Debug)]
+enum Upload {
+    Bytes(Bytes),
+    File(SparseFile),
+}
+
+/// A temporary file of `n` zero bytes that takes no disk space; removed when dropped.
+#[derive(Debug)]
+struct SparseFile(PathBuf);
+
+impl SparseFile {
+    fn create(n: u64) -> Result<Self, BoxError> {
+        let path = std::env::temp_dir().join(format!(
+            "swarm-upload-{}-{}.bin",
+            std::process::id(),
+            Uuid::new_v4().simple()
+        ));
+        let file = std::fs::File::create(&path)
+            .map_err(|e| format!("cannot create the upload file {}: {e}", path.display()))?;
+        file.set_len(n)
+            .map_err(|e| format!("--upload-size {n}: cannot make a file that big: {e}"))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for SparseFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Checks the options, reads the password, and shares the settings with every user.
@@ -162,12 +198,9 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
         return Err("every task weight is 0: give at least one --weight-* above 0".into());
     }
     let upload = match o.upload_size {
-        Some(n) => Bytes::from(vec![
-            b'x';
-            usize::try_from(n)
-                .map_err(|_| "--upload-size is too large")?
-        ]),
-        None => Bytes::from_static(b"my data"),
+        None => Upload::Bytes(Bytes::from_static(b"my data")),
+        Some(n) if n <= IN_MEMORY_UPLOAD => Upload::Bytes(Bytes::from(vec![b'x'; n as usize])),
+        Some(n) => Upload::File(SparseFile::create(n)?),
     };
     let settings = Settings {
         admin_user: o.admin.admin_user.clone(),
@@ -299,10 +332,11 @@ impl OwnCloudUser {
     }
 
     async fn upload(&mut self) -> TaskResult {
-        self.dav
-            .named("[file]")
-            .put(&self.file, self.settings.upload.clone())
-            .await?;
+        let dav = self.dav.named("[file]");
+        match &self.settings.upload {
+            Upload::Bytes(bytes) => dav.put(&self.file, bytes.clone()).await?,
+            Upload::File(file) => dav.put_file(&self.file, &file.0).await?,
+        };
         Ok(())
     }
 
@@ -439,4 +473,23 @@ fn cleanup(args: CleanupArgs) -> Result<u8, BoxError> {
         }
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `--upload-size` of gigabytes allocated the whole body (and aborted).
+    #[test]
+    fn a_huge_upload_is_a_sparse_file_not_memory() {
+        let terabyte = 1u64 << 40;
+        let file = SparseFile::create(terabyte).expect("sparse file");
+        assert_eq!(
+            std::fs::metadata(&file.0).map(|m| m.len()).ok(),
+            Some(terabyte)
+        );
+        let path = file.0.clone();
+        drop(file);
+        assert!(!path.exists(), "removed on drop");
+    }
 }
