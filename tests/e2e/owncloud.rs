@@ -502,3 +502,73 @@ fn extra_tasks_and_a_bigger_upload_run_cleanly() {
     }
     assert!(sim.non_admin_users().is_empty());
 }
+
+/// Regression: a password in `--host` reached the scenario's start error, and through the web
+/// UI the 500 reply, `/exceptions` and the reports.
+#[test]
+fn a_password_in_the_host_is_never_shown_by_a_failed_start() {
+    const PASSWORD: &str = "Kestrel-Hinge-5530";
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        port
+    };
+    let host = format!("http://admin:{PASSWORD}@127.0.0.1:{closed}");
+    let dir = temp_dir("oc-host-secret");
+    let json = dir.join("r.json");
+    let out = run_bounded(
+        swarm()
+            .args(["run", "owncloud", "--headless", "--host", &host, "-t", "5s"])
+            .args(["--json", json.to_str().unwrap()])
+            .env("SWARM_ADMIN_PASSWORD", "admin"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let printed = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+    assert!(printed.contains("admin:***@127.0.0.1"), "{printed}");
+    assert!(!printed.contains(PASSWORD), "{printed}");
+    let report = std::fs::read_to_string(&json).unwrap();
+    assert!(!report.contains(PASSWORD), "{report}");
+
+    // The web UI: the start's 500 reply and the exceptions tab.
+    let sim = TestSim::start();
+    let web = crate::web::WebSwarm::start(&sim.url(), &[]);
+    let (status, body) = web.post_form("/swarm", &[("user_count", "1"), ("host", &host)]);
+    assert!(status >= 400, "{status} {body}");
+    assert!(!body.to_string().contains(PASSWORD), "{body}");
+    let (_, exceptions) = web.get("/exceptions");
+    assert!(!exceptions.contains(PASSWORD), "{exceptions}");
+    let (_, stats) = web.get("/stats/requests");
+    assert!(!stats.contains(PASSWORD), "{stats}");
+}
+
+/// Regression: in a non-TTY run a periodic table printed while users stopped repeated the
+/// final one. The DELETEs happen only while stopping, so only the final table has them.
+#[test]
+fn the_final_table_is_printed_once() {
+    let sim = TestSim::start_with(|c| c.auth_cost = Duration::from_millis(400));
+    let out = run_bounded(
+        swarm()
+            .args(["run", "owncloud", "--headless", "--host", &sim.url()])
+            .args([
+                "-u",
+                "3",
+                "-r",
+                "30",
+                "-t",
+                "2s",
+                "--print-interval",
+                "200ms",
+            ])
+            .env("SWARM_ADMIN_PASSWORD", "admin"),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tables_with_deletes = stdout
+        .split("Type     Name")
+        .filter(|t| t.contains("DELETE   /ocs/v2.php/cloud/users/[userid]"))
+        .count();
+    assert_eq!(tables_with_deletes, 1, "{stdout}");
+}
