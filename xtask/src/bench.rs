@@ -1,10 +1,16 @@
 //! `cargo xtask bench`: numbers that are compared, not asserted.
 //!
-//! `core` measures swarm-core's recording path with no I/O; `http` measures swarm's `get`
-//! scenario against wrk in the same run, on the same nginx, each pinned to its own CPU.
+//! `core` measures swarm-core's recording path with no I/O. `http` measures swarm against a
+//! peer in the same run on the same server, each pinned to its own CPU (server on 0,
+//! generator on 1), and prints one table: `get` against wrk (13 B at 32 and 1000
+//! connections, 64 KiB at 32), 10,000 users against Locust and wrk (time until all run,
+//! against the schedule; peak RSS), a GET+PUT task set against Locust, and the ownCloud
+//! scenario on owncloud-sim against Locust running the seed's locustfile. Binaries come
+//! from `$CARGO_TARGET_DIR` (default `target/`); Locust 2.47 is installed into a venv there.
 
 use crate::{cargo, root};
 use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +25,7 @@ pub(crate) fn core(extra: &[&str]) -> Result<()> {
         "--example",
         "core_bench",
     ])?;
-    let bin = root().join("target/release/examples/core_bench");
+    let bin = release_dir().join("examples/core_bench");
     for threads in ["1", "2"] {
         let status = Command::new(&bin)
             .args(["--threads", threads])
@@ -33,8 +39,63 @@ pub(crate) fn core(extra: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Where cargo puts release builds: `$CARGO_TARGET_DIR/release`, else `target/release`.
+fn release_dir() -> PathBuf {
+    target_dir().join("release")
+}
+
+/// `$CARGO_TARGET_DIR` (relative to the workspace root when relative), else `target`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}
+
+/// Tools missing from `PATH`; installed with apt-get when running as root, else an error.
 fn require(tools: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = tools
+    let missing = missing(tools);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if is_root() {
+        eprintln!("installing {}", missing.join(", "));
+        let status = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "nginx",
+                "wrk",
+                "time",
+                "util-linux",
+                "python3-venv",
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .context("cannot run apt-get")?;
+        if !status.success() {
+            bail!("apt-get install failed ({status})");
+        }
+    }
+    let missing = self::missing(tools);
+    if !missing.is_empty() {
+        bail!(
+            "missing {}: install with `apt-get install -y nginx wrk time util-linux python3-venv`",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn missing<'a>(tools: &[&'a str]) -> Vec<&'a str> {
+    tools
         .iter()
         .copied()
         .filter(|t| {
@@ -44,14 +105,7 @@ fn require(tools: &[&str]) -> Result<()> {
                 .status()
                 .is_ok_and(|s| s.success())
         })
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "missing {}: install with `apt-get install -y nginx wrk time util-linux`",
-            missing.join(", ")
-        );
-    }
-    Ok(())
+        .collect()
 }
 
 /// nginx on 127.0.0.1, one worker pinned to CPU 0, stopped when dropped.
@@ -74,7 +128,11 @@ http {
     default_type application/octet-stream;
     client_body_temp_path @ROOT@/tmp; proxy_temp_path @ROOT@/tmp; fastcgi_temp_path @ROOT@/tmp;
     uwsgi_temp_path @ROOT@/tmp; scgi_temp_path @ROOT@/tmp;
-    server { listen 127.0.0.1:@PORT@ backlog=4096; root @ROOT@/www; }
+    server {
+        listen 127.0.0.1:@PORT@ backlog=4096; root @ROOT@/www;
+        # The GET+PUT task set's write; nginx's static module refuses PUT, so answer here.
+        location = /put { client_max_body_size 64k; return 200 "ok\n"; }
+    }
 }
 "#;
 
@@ -116,28 +174,152 @@ impl Drop for Nginx {
     }
 }
 
-/// One generator run: CPU seconds (user+sys), peak RSS, requests completed.
+/// The ownCloud simulator on 127.0.0.1, one worker thread pinned to CPU 0, stopped when dropped.
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Sim {
+    fn start() -> Result<Self> {
+        let mut child = Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(release_dir().join("owncloud-sim"))
+            .args(["--port", "0", "--threads", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start owncloud-sim")?;
+        let mut first = String::new();
+        if let Some(out) = child.stdout.take() {
+            BufReader::new(out).read_line(&mut first)?;
+        }
+        let url = first.trim().to_owned();
+        if !url.starts_with("http://127.0.0.1:") {
+            let _ = child.kill();
+            bail!("owncloud-sim printed `{url}` instead of its URL");
+        }
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One generator run, as measured from outside: CPU seconds (user+sys, whole process), peak
+/// RSS, requests completed, and when it said all users run.
 #[derive(Debug, Clone, Copy)]
 struct Measure {
     cpu_s: f64,
     rss_mib: f64,
     requests: f64,
+    /// Seconds from exec until the generator logged that all users run.
+    ready_s: Option<f64>,
 }
 
-/// Runs `cmd` pinned to CPU 1 under GNU time; returns (cpu seconds, peak RSS MiB, stdout).
-fn timed(cmd: &[String], dir: &Path) -> Result<(f64, f64, String)> {
+/// A command to measure: argv, extra environment, and the log line that means "all running".
+struct Cmd {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    ready_marker: Option<&'static str>,
+}
+
+impl Cmd {
+    fn new(argv: &[&str]) -> Self {
+        Self {
+            argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+            env: Vec::new(),
+            ready_marker: None,
+        }
+    }
+    fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+    fn ready_at(mut self, marker: &'static str) -> Self {
+        self.ready_marker = Some(marker);
+        self
+    }
+}
+
+/// What a run left behind: its output (stdout and stderr, lines interleaved per stream).
+struct Output {
+    cpu_s: f64,
+    rss_mib: f64,
+    stdout: String,
+    ready_s: Option<f64>,
+}
+
+/// Collects one stream's lines; notes when the first line holding `marker` arrived.
+fn collect(
+    stream: impl std::io::Read + Send + 'static,
+    marker: Option<&'static str>,
+    started: Instant,
+) -> std::thread::JoinHandle<(String, Option<f64>)> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut ready = None;
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if ready.is_none() && marker.is_some_and(|m| line.contains(m)) {
+                ready = Some(started.elapsed().as_secs_f64());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        (text, ready)
+    })
+}
+
+/// Runs `cmd` pinned to CPU 1 under GNU time, killed after `limit`.
+fn timed(cmd: &Cmd, dir: &Path, limit: Duration) -> Result<Output> {
     let time_file = dir.join("time.out");
-    let out = Command::new("/usr/bin/time")
+    let _ = std::fs::remove_file(&time_file);
+    let started = Instant::now();
+    let mut child = Command::new("/usr/bin/time")
         .arg("-f")
         .arg("%U %S %M")
         .arg("-o")
         .arg(&time_file)
         .args(["taskset", "-c", "1"])
-        .args(cmd)
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run {}", cmd.join(" ")))?;
-    let text = std::fs::read_to_string(&time_file)?;
+        .args(&cmd.argv)
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", cmd.argv.join(" ")))?;
+    let out = child
+        .stdout
+        .take()
+        .map(|s| collect(s, cmd.ready_marker, started));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| collect(s, cmd.ready_marker, started));
+    // Bounded: a generator that hangs is killed (GNU time reports what it used until then).
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            eprintln!("warning: killing {} after {limit:?}", cmd.argv.join(" "));
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let join = |h: Option<std::thread::JoinHandle<(String, Option<f64>)>>| {
+        h.and_then(|h| h.join().ok()).unwrap_or_default()
+    };
+    let (stdout, ready_out) = join(out);
+    let (stderr, ready_err) = join(err);
+    std::fs::write(dir.join("last.stderr"), &stderr)?;
+    let text = std::fs::read_to_string(&time_file)
+        .with_context(|| format!("no GNU time output for {}", cmd.argv.join(" ")))?;
     let nums: Vec<f64> = text
         .lines()
         .last()
@@ -147,152 +329,524 @@ fn timed(cmd: &[String], dir: &Path) -> Result<(f64, f64, String)> {
         .collect();
     if nums.len() != 3 {
         bail!(
-            "cannot read GNU time's output `{text}` for {}",
-            cmd.join(" ")
+            "cannot read GNU time's output `{text}` for {}\n{stderr}",
+            cmd.argv.join(" ")
         );
     }
-    Ok((
-        nums[0] + nums[1],
-        nums[2] / 1024.0,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ))
+    Ok(Output {
+        cpu_s: nums[0] + nums[1],
+        rss_mib: nums[2] / 1024.0,
+        stdout,
+        ready_s: ready_out.or(ready_err),
+    })
 }
 
 fn wrk(url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
-    let cmd: Vec<String> = [
+    let cmd = Cmd::new(&[
         "wrk",
         "-t1",
         &format!("-c{conns}"),
         &format!("-d{secs}s"),
         url,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let (cpu_s, rss_mib, out) = timed(&cmd, dir)?;
+    ]);
+    let out = timed(&cmd, dir, Duration::from_secs(secs + 30))?;
     // "  123456 requests in 5.00s, 1.2MB read"
     let requests = out
+        .stdout
         .lines()
         .find(|l| l.contains(" requests in "))
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-        .with_context(|| format!("cannot find the request count in wrk's output:\n{out}"))?;
+        .with_context(|| {
+            format!(
+                "cannot find the request count in wrk's output:\n{}",
+                out.stdout
+            )
+        })?;
     Ok(Measure {
-        cpu_s,
-        rss_mib,
+        cpu_s: out.cpu_s,
+        rss_mib: out.rss_mib,
         requests,
+        ready_s: None,
     })
 }
 
-fn swarm(url: &str, users: u32, secs: u64, dir: &Path) -> Result<Measure> {
+/// A swarm-built binary's run with a JSON report; `args` come after the binary (and its
+/// subcommand), the common flags are added here.
+fn swarm(
+    bin: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    secs: u64,
+    dir: &Path,
+) -> Result<Measure> {
     let json = dir.join("swarm.json");
-    let bin = root().join("target/release/swarm");
-    let cmd: Vec<String> = vec![
-        bin.display().to_string(),
-        "run".into(),
-        "get".into(),
-        "--host".into(),
-        url.into(),
-        "-u".into(),
-        users.to_string(),
-        "-r".into(),
-        "1000000".into(),
-        "-t".into(),
-        format!("{secs}s"),
-        "--headless".into(),
-        "--threads".into(),
-        "1".into(),
-        "--loglevel".into(),
-        "warn".into(),
-        "--only-summary".into(),
-        "--json".into(),
-        json.display().to_string(),
-    ];
-    let (cpu_s, rss_mib, _) = timed(&cmd, dir)?;
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    let _ = std::fs::remove_file(&json);
+    let bin = bin.display().to_string();
+    let json_arg = json.display().to_string();
+    let t = format!("{secs}s");
+    let mut argv = vec![bin.as_str()];
+    argv.extend_from_slice(args);
+    argv.extend_from_slice(&[
+        "-t",
+        &t,
+        "--headless",
+        "--threads",
+        "1",
+        "--only-summary",
+        "--json",
+        &json_arg,
+    ]);
+    let mut cmd = Cmd::new(&argv).ready_at("All users spawned");
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let out = timed(&cmd, dir, Duration::from_secs(secs + 60))?;
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&json)
+            .with_context(|| format!("{} wrote no report", argv.join(" ")))?,
+    )?;
     let requests = report["total"]["num_requests"]
         .as_f64()
         .context("swarm's JSON report has no total.num_requests")?;
     let failures = report["total"]["num_failures"].as_f64().unwrap_or(0.0);
     if failures > 0.0 {
-        eprintln!("warning: swarm recorded {failures} failures against {url}");
+        eprintln!(
+            "warning: swarm recorded {failures} failures ({})",
+            args.join(" ")
+        );
     }
     Ok(Measure {
-        cpu_s,
-        rss_mib,
+        cpu_s: out.cpu_s,
+        rss_mib: out.rss_mib,
         requests,
+        ready_s: out.ready_s,
     })
 }
+
+/// A Locust run of `file`'s `class` with a JSON report (requests summed over its rows).
+#[allow(clippy::too_many_arguments)] // one call site per case; a struct would only rename them
+fn locust(
+    venv: &Path,
+    file: &Path,
+    class: &str,
+    host: &str,
+    users: u32,
+    rate: u32,
+    secs: u64,
+    env: &[(&str, &str)],
+    dir: &Path,
+) -> Result<Measure> {
+    let tag = dir.join("locust");
+    let json = dir.join("locust.json");
+    let _ = std::fs::remove_file(&json);
+    let bin = venv.join("bin/locust").display().to_string();
+    let (file, tag) = (file.display().to_string(), tag.display().to_string());
+    let (u, r, t) = (users.to_string(), rate.to_string(), format!("{secs}s"));
+    let mut cmd = Cmd::new(&[
+        &bin,
+        "-f",
+        &file,
+        "--headless",
+        "-u",
+        &u,
+        "-r",
+        &r,
+        "-t",
+        &t,
+        "-H",
+        host,
+        "--json-file",
+        &tag,
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--exit-code-on-error",
+        "0",
+        class,
+    ])
+    .ready_at("All users spawned");
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let out = timed(&cmd, dir, Duration::from_secs(secs + 60))?;
+    let rows: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&json).context("Locust wrote no JSON report")?,
+    )?;
+    let requests: f64 = rows
+        .as_array()
+        .context("Locust's JSON report is not a list")?
+        .iter()
+        .filter_map(|r| r["num_requests"].as_f64())
+        .sum();
+    Ok(Measure {
+        cpu_s: out.cpu_s,
+        rss_mib: out.rss_mib,
+        requests,
+        ready_s: out.ready_s,
+    })
+}
+
+/// The Locust venv under the target dir, made (pip install locust==2.47.0) when missing.
+fn locust_venv() -> Result<PathBuf> {
+    let venv = target_dir().join("bench/locust-venv");
+    let python = venv.join("bin/python");
+    let version = Command::new(&python)
+        .args(["-c", "import locust; print(locust.__version__)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if version.as_deref() == Some(LOCUST_VERSION) {
+        return Ok(venv);
+    }
+    eprintln!("installing Locust {LOCUST_VERSION} into {}", venv.display());
+    std::fs::create_dir_all(&venv)?;
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .context("cannot run python3 -m venv (apt-get install python3-venv)")?;
+    if !status.success() {
+        bail!("python3 -m venv failed ({status})");
+    }
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", &format!("locust=={LOCUST_VERSION}")])
+        .status()
+        .context("cannot run pip")?;
+    if !status.success() {
+        bail!("pip install locust=={LOCUST_VERSION} failed ({status})");
+    }
+    Ok(venv)
+}
+
+const LOCUST_VERSION: &str = "2.47.0";
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// Medians of one generator's runs of one case.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    us_per_req: f64,
+    rss_mib: f64,
+    rps: f64,
+    ready_s: Option<f64>,
+}
+
+impl Figures {
+    fn of(runs: &[Measure], secs: u64) -> Self {
+        let ready: Vec<f64> = runs.iter().filter_map(|m| m.ready_s).collect();
+        Self {
+            us_per_req: median(runs.iter().map(|m| m.cpu_s * 1e6 / m.requests).collect()),
+            rss_mib: median(runs.iter().map(|m| m.rss_mib).collect()),
+            rps: median(runs.iter().map(|m| m.requests / secs as f64).collect()),
+            ready_s: (!ready.is_empty()).then(|| median(ready)),
+        }
+    }
+}
+
+/// One line of the table: a case, swarm's figures and one peer's.
+struct Row {
+    case: &'static str,
+    peer: &'static str,
+    p: Figures,
+    s: Figures,
+    /// What the case is judged by, shown last.
+    verdict: String,
+}
+
+fn fmt_ready(r: Option<f64>) -> String {
+    r.map_or("-".to_owned(), |r| format!("{r:.1}"))
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "{:<16} {:<14} {:>9.2} {:>8.1} {:>9.0} {:>7} | {:>9.2} {:>8.1} {:>9.0} {:>7} | {:>6.2} {:>6.2} | {}",
+        r.case,
+        r.peer,
+        r.p.us_per_req,
+        r.p.rss_mib,
+        r.p.rps,
+        fmt_ready(r.p.ready_s),
+        r.s.us_per_req,
+        r.s.rss_mib,
+        r.s.rps,
+        fmt_ready(r.s.ready_s),
+        r.s.us_per_req / r.p.us_per_req,
+        r.s.rss_mib / r.p.rss_mib,
+        r.verdict
+    );
+}
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
+
 pub(crate) fn http(extra: &[&str]) -> Result<()> {
-    require(&["nginx", "wrk", "taskset", "/usr/bin/time"])?;
-    let secs: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let reps: usize = std::env::var("BENCH_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    require(&["nginx", "wrk", "taskset", "/usr/bin/time", "python3"])?;
+    let secs: u64 = env_or("BENCH_SECONDS", 5);
+    let reps: usize = env_or("BENCH_REPS", 3);
     let only = extra.first().copied().unwrap_or("");
-    cargo(&["build", "--release", "-p", "swarm-cli", "--bin", "swarm"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "swarm-cli",
+        "--bin",
+        "swarm",
+        "-p",
+        "owncloud-sim",
+        "--bin",
+        "owncloud-sim",
+        "-p",
+        "swarm-scenarios",
+        "--example",
+        "bench_getput",
+    ])?;
+    let swarm_bin = release_dir().join("swarm");
+    let getput_bin = release_dir().join("examples/bench_getput");
+    let venv = locust_venv()?;
     let dir: PathBuf =
         std::env::temp_dir().join(format!("swarm-bench-http-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    let locust_file = |name: &str, text: &str| -> Result<PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    };
+    let lf_get = locust_file("locust_get.py", include_str!("../bench/locust_get.py"))?;
+    let lf_getput = locust_file(
+        "locust_getput.py",
+        include_str!("../bench/locust_getput.py"),
+    )?;
+    let lf_owncloud = locust_file(
+        "locust_owncloud.py",
+        include_str!("../bench/locust_owncloud.py"),
+    )?;
     let nginx = Nginx::start(&dir)?;
     let base = format!("http://127.0.0.1:{}", nginx.port);
-    let cases = [
-        ("tiny-c32", "/tiny.txt", 32u32),
-        ("tiny-c1000", "/tiny.txt", 1000),
-        ("64k-c32", "/64k.bin", 32),
-    ];
     println!(
-        "nginx on {base} (CPU 0), generators on CPU 1, {secs} s per run, {reps} interleaved reps, medians\n"
+        "nginx/owncloud-sim on CPU 0, generators on CPU 1 (one thread), {secs} s per run, \
+         {reps} interleaved reps (10,000-user and ownCloud cases: 1), medians.\n\
+         µs/req = generator CPU (user+sys, whole process) per request; MiB = peak RSS; \
+         ready s = exec until the generator logged all users running.\n"
     );
     println!(
-        "{:<11} {:>9} {:>11} {:>9} {:>11} {:>9} {:>11} {:>11} {:>8}",
+        "{:<16} {:<14} {:>9} {:>8} {:>9} {:>7} | {:>9} {:>8} {:>9} {:>7} | {:>6} {:>6} | target",
         "case",
-        "wrk µs/r",
-        "wrk req/s",
-        "wrk MiB",
-        "swarm µs/r",
-        "swarm MiB",
-        "swarm req/s",
-        "swarm/wrk",
-        "target"
+        "peer",
+        "µs/req",
+        "MiB",
+        "req/s",
+        "ready s",
+        "swarm µs",
+        "MiB",
+        "req/s",
+        "ready s",
+        "CPU ×",
+        "RSS ×"
     );
-    for (case, path, conns) in cases {
+    let runs = |n: usize, mut f: Box<dyn FnMut() -> Result<(Measure, Measure)> + '_>| {
+        let (mut p, mut s) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let (a, b) = f()?;
+            p.push(a);
+            s.push(b);
+        }
+        anyhow::Ok((p, s))
+    };
+    // swarm's `get` against wrk: the CPU targets, and the 1,000-user memory target.
+    for (case, path, conns, target) in [
+        ("tiny-c32", "/tiny.txt", 32u32, 1.2),
+        ("tiny-c1000", "/tiny.txt", 1000, 1.2),
+        ("64k-c32", "/64k.bin", 32, 1.0),
+    ] {
         if !case.contains(only) {
             continue;
         }
         let url = format!("{base}{path}");
-        let (mut w, mut s) = (Vec::new(), Vec::new());
-        for _ in 0..reps {
-            w.push(wrk(&url, conns, secs, &dir)?);
-            s.push(swarm(&url, conns, secs, &dir)?);
+        let users = conns.to_string();
+        let (p, s) = runs(
+            reps,
+            Box::new(|| {
+                Ok((
+                    wrk(&url, conns, secs, &dir)?,
+                    swarm(
+                        &swarm_bin,
+                        &[
+                            "run",
+                            "get",
+                            "--host",
+                            &url,
+                            "-u",
+                            &users,
+                            "-r",
+                            "1000000",
+                            "--loglevel",
+                            "warn",
+                        ],
+                        &[],
+                        secs,
+                        &dir,
+                    )?,
+                ))
+            }),
+        )?;
+        let (p, s) = (Figures::of(&p, secs), Figures::of(&s, secs));
+        let ratio = s.us_per_req / p.us_per_req;
+        let mut verdict = format!("CPU × <= {target} {}", mark(ratio <= target));
+        if conns == 1000 {
+            verdict.push_str(&format!("; MiB <= 32 {}", mark(s.rss_mib <= 32.0)));
         }
-        let us = |m: &Vec<Measure>| median(m.iter().map(|m| m.cpu_s * 1e6 / m.requests).collect());
-        let rps = |m: &Vec<Measure>| median(m.iter().map(|m| m.requests / secs as f64).collect());
-        let rss = |m: &Vec<Measure>| median(m.iter().map(|m| m.rss_mib).collect());
-        let target = if case.starts_with("64k") { 1.2 } else { 1.5 };
-        println!(
-            "{case:<11} {:>9.2} {:>11.0} {:>9.1} {:>11.2} {:>9.1} {:>11.0} {:>11.2} {:>8}",
-            us(&w),
-            rps(&w),
-            rss(&w),
-            us(&s),
-            rss(&s),
-            rps(&s),
-            us(&s) / us(&w),
-            format!("<= {target}")
+        print_row(&Row {
+            case,
+            peer: "wrk",
+            p,
+            s,
+            verdict,
+        });
+    }
+    // 10,000 users: seconds until all run against the schedule (N/R), and peak RSS.
+    let big_secs = 12;
+    for (case, rate) in [("c10000-r2000", 2000u32), ("c10000-r10000", 10_000)] {
+        if !case.contains(only) {
+            continue;
+        }
+        let url = format!("{base}/tiny.txt");
+        let r = rate.to_string();
+        let s = swarm(
+            &swarm_bin,
+            &["run", "get", "--host", &url, "-u", "10000", "-r", &r],
+            &[],
+            big_secs,
+            &dir,
+        )?;
+        let l = locust(
+            &venv,
+            &lf_get,
+            "GetFastHttpUser",
+            &base,
+            10_000,
+            rate,
+            big_secs,
+            &[("BENCH_PATH", "/tiny.txt")],
+            &dir,
+        )?;
+        let w = wrk(&url, 10_000, 8, &dir)?;
+        let schedule = 10_000.0 / f64::from(rate);
+        let ready = s.ready_s.unwrap_or(f64::INFINITY);
+        let verdict = format!(
+            "ready <= {schedule:.0} s + start-up {}; MiB <= 120 {}",
+            mark(ready <= schedule + 0.5),
+            mark(s.rss_mib <= 120.0)
         );
+        let s = Figures::of(&[s], big_secs);
+        print_row(&Row {
+            case,
+            peer: "Locust Fast",
+            p: Figures::of(&[l], big_secs),
+            s,
+            verdict,
+        });
+        print_row(&Row {
+            case,
+            peer: "wrk -c10000",
+            p: Figures::of(&[w], 8),
+            s,
+            verdict: "memory only".to_owned(),
+        });
+    }
+    // A GET+PUT task set with 32 users against the same set in Locust (FastHttpUser).
+    if "getput-c32".contains(only) {
+        let (p, s) = runs(
+            reps,
+            Box::new(|| {
+                Ok((
+                    locust(
+                        &venv,
+                        &lf_getput,
+                        "GetPutFastHttpUser",
+                        &base,
+                        32,
+                        32,
+                        secs,
+                        &[],
+                        &dir,
+                    )?,
+                    swarm(
+                        &getput_bin,
+                        &[
+                            "-H",
+                            &base,
+                            "-u",
+                            "32",
+                            "-r",
+                            "1000000",
+                            "--loglevel",
+                            "warn",
+                        ],
+                        &[],
+                        secs,
+                        &dir,
+                    )?,
+                ))
+            }),
+        )?;
+        print_row(&Row {
+            case: "getput-c32",
+            peer: "Locust Fast",
+            p: Figures::of(&p, secs),
+            s: Figures::of(&s, secs),
+            verdict: "compared".to_owned(),
+        });
     }
     drop(nginx);
+    // The ownCloud scenario on owncloud-sim against the seed's locustfile on a fresh simulator.
+    if "owncloud-u500".contains(only) {
+        let oc_secs = 15;
+        let p = {
+            let sim = Sim::start()?;
+            locust(
+                &venv,
+                &lf_owncloud,
+                "User",
+                &sim.url,
+                500,
+                100,
+                oc_secs,
+                &[],
+                &dir,
+            )?
+        };
+        let s = {
+            let sim = Sim::start()?;
+            swarm(
+                &swarm_bin,
+                &[
+                    "run", "owncloud", "--host", &sim.url, "-u", "500", "-r", "100",
+                ],
+                &[("SWARM_ADMIN_PASSWORD", "admin")],
+                oc_secs,
+                &dir,
+            )?
+        };
+        print_row(&Row {
+            case: "owncloud-u500",
+            peer: "Locust seed",
+            p: Figures::of(&[p], oc_secs),
+            s: Figures::of(&[s], oc_secs),
+            verdict: "compared".to_owned(),
+        });
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -20,7 +20,7 @@ commands:
   run owncloud [SWARM ARGS...]   run the ownCloud scenario (against owncloud-sim unless --host is given)
   test                           build the binaries and run every test (what CI runs)
   bench core                     recorded events per second per core, 1 and 2 worker threads
-  bench http                     swarm vs wrk against nginx on 127.0.0.1 (CPU µs per request)
+  bench http [CASE]              swarm vs wrk/Locust in one table: CPU µs/request, peak RSS, 10,000 users, GET+PUT, ownCloud
   tidy                           the repository's own rules (also run by `cargo xtask test`)";
 
 fn main() {

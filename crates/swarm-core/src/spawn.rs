@@ -1,5 +1,11 @@
 //! The spawner: moves the running user count towards the target at the spawn rate, adding
 //! users of the right type or stopping the newest ones.
+//!
+//! Each plan is a ramp with a fixed schedule (the `k`-th change due `k/rate` after the plan
+//! arrived). A wake-up that comes late, because running users keep the runtime busy, makes
+//! every change due by then, so `-u N -r R` means N users after about N/R seconds however
+//! busy the generator is. Only a new plan restarts the schedule, so an idle period before it
+//! never becomes a burst.
 
 use crate::Ctx;
 use crate::ctx::RunInfo;
@@ -27,6 +33,39 @@ pub struct SpawnPlan {
     pub rate: f64,
 }
 
+/// Most changes made under one lock before yielding: a catch-up of thousands of users must
+/// not keep the runtime's timers and the running users waiting.
+const BATCH: u64 = 1024;
+
+/// A wake-up this far behind the schedule means the generator cannot keep up; said once.
+const LATE_WARNING: Duration = Duration::from_secs(1);
+
+/// One ramp's schedule: when each of its changes is due, and how many were made.
+struct Ramp {
+    origin: Instant,
+    rate: f64,
+    made: u64,
+}
+
+impl Ramp {
+    fn new(origin: Instant, rate: f64) -> Self {
+        Self {
+            origin,
+            rate,
+            made: 0,
+        }
+    }
+
+    /// When change `k` (from 0) is due; the first is due at once.
+    fn due(&self, k: u64) -> Instant {
+        Duration::try_from_secs_f64(k as f64 / self.rate)
+            .ok()
+            .and_then(|d| self.origin.checked_add(d))
+            // Beyond any run: a rate so low that the change never comes.
+            .unwrap_or_else(|| self.origin + Duration::from_secs(86_400 * 365 * 30))
+    }
+}
+
 /// One spawned user, newest last.
 struct Slot {
     class: usize,
@@ -38,6 +77,9 @@ struct Slot {
 pub(crate) struct UserSet {
     slots: Vec<Slot>,
     retiring: Vec<JoinHandle<()>>,
+    /// Length of `retiring` at which finished handles are next dropped: sweeping on every
+    /// retirement would make a ramp-down of n users cost n² checks.
+    sweep_at: usize,
     per_class: Vec<usize>,
 }
 
@@ -46,6 +88,7 @@ impl UserSet {
         Self {
             slots: Vec::new(),
             retiring: Vec::new(),
+            sweep_at: 64,
             per_class: vec![0; classes],
         }
     }
@@ -67,7 +110,10 @@ impl UserSet {
         if let Some(slot) = self.slots.pop() {
             slot.cancel.cancel();
             self.per_class[slot.class] -= 1;
-            self.retiring.retain(|h| !h.is_finished());
+            if self.retiring.len() >= self.sweep_at {
+                self.retiring.retain(|h| !h.is_finished());
+                self.sweep_at = (self.retiring.len() * 2).max(64);
+            }
             self.retiring.push(slot.handle);
         }
     }
@@ -91,14 +137,14 @@ pub(crate) struct Spawner {
 
 impl Spawner {
     /// Adds one user; `false` when no user type may grow (all fixed counts reached).
-    fn spawn_one(&self, set: &mut UserSet) -> bool {
+    fn spawn_one(&self, set: &mut UserSet, rng: &mut SmallRng) -> bool {
         let Some(class) = (self.pick_class)(&self.classes, &set.per_class) else {
             return false;
         };
         let index = self.next_index.fetch_add(1, Ordering::AcqRel);
         let rng = match self.seed {
             Some(seed) => SmallRng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-            None => SmallRng::from_os_rng(),
+            None => SmallRng::from_rng(rng),
         };
         let ctx = Ctx {
             user_index: index,
@@ -134,67 +180,113 @@ impl Spawner {
         format!("{} ({} total users)", parts.join(", "), set.slots.len())
     }
 
-    /// Approaches the plan one user at a time, `1/rate` apart, until cancelled.
+    /// Approaches each plan on its own schedule: the `k`-th change of a ramp (counted from 0)
+    /// is due `k/rate` after the plan arrived, and every change due by a wake-up is made then,
+    /// however late the wake-up. Until cancelled.
     pub(crate) async fn run(self, mut plan: watch::Receiver<SpawnPlan>) {
-        let mut next_due = Instant::now();
         let mut ramped_once = false;
+        let mut warned_late = false;
+        // One OS seed per run; each user's RNG is drawn from it (no syscall per user).
+        let mut rng = SmallRng::from_os_rng();
         loop {
             let target = *plan.borrow_and_update();
-            let interval = Duration::from_secs_f64(1.0 / target.rate);
-            let now = Instant::now();
-            // After an idle period, start the new ramp now rather than bursting to catch up.
-            if next_due + interval < now {
-                next_due = now;
+            // A new plan is a new ramp: it starts now, wherever the last one ended, so an idle
+            // period before it never turns into a burst.
+            let mut ramp = Ramp::new(Instant::now(), target.rate);
+            let outcome = loop {
+                let behind = Instant::now().saturating_duration_since(ramp.due(ramp.made));
+                if !warned_late && behind > LATE_WARNING {
+                    warned_late = true;
+                    tracing::warn!(
+                        target: "swarm.runner",
+                        "The spawner woke {:.1} s behind its schedule: the load generator \
+                         cannot keep up (CPU-bound?), so users start late",
+                        behind.as_secs_f64()
+                    );
+                }
+                if let Some(summary) = self.catch_up(&mut ramp, &mut rng, target.users).await {
+                    break Some(summary);
+                }
+                tokio::select! {
+                    // A stop or a new plan wins over a change of the old plan due meanwhile.
+                    biased;
+                    () = self.token.cancelled() => return,
+                    changed = plan.changed() => {
+                        if changed.is_err() { return }
+                        break None;
+                    }
+                    () = sleep_until(ramp.due(ramp.made)) => {}
+                }
+            };
+            let Some(summary) = outcome else {
+                continue;
+            };
+            self.state.send_if_modified(|s| {
+                let changed = *s == RunState::Spawning;
+                if changed {
+                    *s = RunState::Running;
+                }
+                changed
+            });
+            tracing::info!(target: "swarm.runner", "All users spawned: {summary}");
+            if !ramped_once {
+                ramped_once = true;
+                if let Some(metrics) = &self.reset_stats_after_ramp {
+                    tracing::info!(target: "swarm.runner", "Resetting stats");
+                    metrics.reset();
+                }
             }
-            let reached = {
+            // Idle: the target is reached and stays so until the plan changes.
+            tokio::select! {
+                () = self.token.cancelled() => return,
+                changed = plan.changed() => if changed.is_err() { return },
+            }
+            self.state.send_if_modified(|s| {
+                let changed = *s == RunState::Running;
+                if changed {
+                    *s = RunState::Spawning;
+                }
+                changed
+            });
+        }
+    }
+
+    /// Makes every change of `ramp` that is due, at most [`BATCH`] per lock and with a yield
+    /// between batches so that users and timers keep running during a big catch-up. Returns
+    /// the summary once the target is reached (or no user type may grow).
+    async fn catch_up(&self, ramp: &mut Ramp, rng: &mut SmallRng, target: usize) -> Option<String> {
+        loop {
+            // Read the clock per batch: changes that fell due during a yield are due now.
+            let now = Instant::now();
+            let (more, reached) = {
                 let mut set = lock(&self.users);
                 let mut capped = false;
-                while next_due <= now && set.slots.len() != target.users && !capped {
-                    if set.slots.len() < target.users {
-                        capped = !self.spawn_one(&mut set);
+                let mut batch = 0;
+                while batch < BATCH
+                    && set.slots.len() != target
+                    && !capped
+                    && ramp.due(ramp.made) <= now
+                {
+                    if set.slots.len() < target {
+                        capped = !self.spawn_one(&mut set, rng);
                     } else {
                         set.retire_newest();
                     }
                     if !capped {
-                        next_due += interval;
+                        ramp.made += 1;
+                        batch += 1;
                     }
                 }
-                (set.slots.len() == target.users || capped).then(|| self.summary(&set))
+                let reached = set.slots.len() == target || capped;
+                (
+                    batch == BATCH && !reached,
+                    reached.then(|| self.summary(&set)),
+                )
             };
-            if let Some(summary) = reached {
-                self.state.send_if_modified(|s| {
-                    let changed = *s == RunState::Spawning;
-                    if changed {
-                        *s = RunState::Running;
-                    }
-                    changed
-                });
-                tracing::info!(target: "swarm.runner", "All users spawned: {summary}");
-                if !ramped_once {
-                    ramped_once = true;
-                    if let Some(metrics) = &self.reset_stats_after_ramp {
-                        tracing::info!(target: "swarm.runner", "Resetting stats");
-                        metrics.reset();
-                    }
-                }
-                tokio::select! {
-                    () = self.token.cancelled() => return,
-                    changed = plan.changed() => if changed.is_err() { return },
-                }
-                self.state.send_if_modified(|s| {
-                    let changed = *s == RunState::Running;
-                    if changed {
-                        *s = RunState::Spawning;
-                    }
-                    changed
-                });
-                continue;
+            if !more {
+                return reached;
             }
-            tokio::select! {
-                () = self.token.cancelled() => return,
-                changed = plan.changed() => if changed.is_err() { return },
-                () = sleep_until(next_due) => {}
-            }
+            tokio::task::yield_now().await;
         }
     }
 }

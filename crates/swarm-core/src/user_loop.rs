@@ -159,11 +159,15 @@ async fn run_tasks<U: User>(
         }
     };
     let mut next_start = Instant::now() + wait.initial_phase(ctx.rng());
+    // One stop future for the whole loop: a fresh one per task would register with (and
+    // unregister from) the token's waiter list, under its lock, on every request.
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         if next_start > Instant::now() {
             tokio::select! {
                 biased;
-                () = cancel.cancelled() => break,
+                () = &mut cancelled => break,
                 () = sleep_until(next_start) => {}
             }
         } else {
@@ -178,7 +182,7 @@ async fn run_tasks<U: User>(
         let scheduled = next_start;
         let result = tokio::select! {
             biased;
-            () = cancel.cancelled() => break,
+            () = &mut cancelled => break,
             result = guarded((task.run)(user, ctx)) => result,
         };
         match result {

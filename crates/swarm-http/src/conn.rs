@@ -1,6 +1,13 @@
 //! A session's own keep-alive connections: opened with hyper's low-level HTTP/1.1 handshake
-//! on our own `TcpStream` (TCP_NODELAY, optional rustls), driven by a spawned task, and kept
-//! in a small per-session idle list keyed by origin.
+//! on our own `TcpStream` (TCP_NODELAY, optional rustls), driven inside the user's own task
+//! while one of its requests awaits the connection, and kept in a small per-session idle list
+//! keyed by origin.
+//!
+//! Why not a spawned task per connection, as hyper's examples do: every request would then
+//! hop between two tasks (the user's and the connection's) several times, each hop a wake-up
+//! and a scheduler round, and each connection would cost a task of its own. Polled in place,
+//! a request is one task's work. An idle connection is not polled; a server's close while
+//! idle is seen by the first poll of the next request, before the request is handed over.
 
 use crate::body::ReqBody;
 use crate::client::Shared;
@@ -11,15 +18,53 @@ use crate::{Error, tls};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::rt::{Read, Write};
 use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use tokio::net::TcpStream;
 
 /// One open HTTP/1.1 connection.
 pub(crate) struct Conn {
     pub(crate) origin: Arc<Origin>,
     pub(crate) sender: SendRequest<ReqBody>,
+    /// hyper's connection state machine (reads, writes, parses), polled by [`Driver::drive`].
+    pub(crate) driver: Driver,
     /// Bounds the requests on this connection by their deadline (see `deadline`).
     pub(crate) timer: Timer,
+}
+
+/// hyper's connection future, boxed once per connection (plain and TLS streams are one type
+/// here); `None` once it finished, i.e. the connection is closed.
+pub(crate) struct Driver(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Driver {
+    /// `fut` (a request on this connection), with the connection polled first on every poll
+    /// so that it makes progress in the awaiting task.
+    pub(crate) fn drive<F: Future + Unpin>(&mut self, fut: F) -> Driven<'_, F> {
+        Driven { driver: self, fut }
+    }
+}
+
+/// The future of [`Driver::drive`].
+pub(crate) struct Driven<'d, F> {
+    driver: &'d mut Driver,
+    fut: F,
+}
+
+impl<F: Future + Unpin> Future for Driven<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        if let Some(conn) = &mut this.driver.0 {
+            // Ready means closed: its error, if any, reaches the request through hyper.
+            if conn.as_mut().poll(cx).is_ready() {
+                this.driver.0 = None;
+            }
+        }
+        Pin::new(&mut this.fut).poll(cx)
+    }
 }
 
 /// Opens a connection to `origin` within the client's connect timeout.
@@ -47,7 +92,7 @@ async fn open(shared: &Shared, origin: &Arc<Origin>) -> Result<Conn, Error> {
     let tcp = tcp.ok_or(last)?;
     // Requests are written in one go; Nagle would only add latency to them.
     tcp.set_nodelay(true).map_err(|e| from_io(&e))?;
-    let sender = if origin.tls {
+    let (sender, driver) = if origin.tls {
         let config = shared.tls_config()?;
         let name = tls::server_name(origin.connect_host())?;
         let stream = tokio_rustls::TlsConnector::from(config)
@@ -61,11 +106,12 @@ async fn open(shared: &Shared, origin: &Arc<Origin>) -> Result<Conn, Error> {
     Ok(Conn {
         origin: Arc::clone(origin),
         sender,
+        driver,
         timer: Timer::default(),
     })
 }
 
-async fn handshake<T>(io: T) -> Result<SendRequest<ReqBody>, Error>
+async fn handshake<T>(io: T) -> Result<(SendRequest<ReqBody>, Driver), Error>
 where
     T: Read + Write + Unpin + Send + 'static,
 {
@@ -73,10 +119,10 @@ where
         .await
         .map_err(|e| crate::error::from_hyper(&e))?;
     // The driver ends when the connection closes; its error already reached the request.
-    tokio::spawn(async move {
+    let driver = Driver(Some(Box::pin(async move {
         let _ = connection.await;
-    });
-    Ok(sender)
+    })));
+    Ok((sender, driver))
 }
 
 fn tls_error(e: &std::io::Error) -> Error {

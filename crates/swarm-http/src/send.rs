@@ -212,6 +212,7 @@ async fn run(
                 let mut discard = Sink::Discard;
                 {
                     let drain = pin!(read_body(&mut body, &mut discard, None, &mut ignored));
+                    let drain = conn.driver.drive(drain);
                     timed((x.deadline, x.limit), &mut conn.timer, drain).await??;
                 }
                 release(x.session, conn, reusable);
@@ -231,6 +232,7 @@ async fn run(
         let hint = content_length(&parts.headers);
         let kept = {
             let read = pin!(read_body(&mut body, sink, hint, &mut progress.bytes));
+            let read = conn.driver.drive(read);
             timed((x.deadline, x.limit), &mut conn.timer, read).await??
         };
         release(x.session, conn, reusable);
@@ -281,6 +283,7 @@ async fn dispatch(
         };
         let ready = {
             let ready = pin!(conn.sender.ready());
+            let ready = conn.driver.drive(ready);
             timed((x.deadline, x.limit), &mut conn.timer, ready).await?
         };
         if let Err(e) = ready {
@@ -292,6 +295,7 @@ async fn dispatch(
         let req = build(x, cookie.clone(), body);
         let sent = {
             let sent = pin!(conn.sender.try_send_request(req));
+            let sent = conn.driver.drive(sent);
             timed((x.deadline, x.limit), &mut conn.timer, sent).await?
         };
         match sent {

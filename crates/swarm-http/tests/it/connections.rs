@@ -122,6 +122,25 @@ async fn server_closing_idle_connections_is_transparent() {
 }
 
 #[tokio::test]
+async fn a_post_after_the_server_closed_the_idle_connection_goes_out_on_a_new_one() {
+    // Idle connections are not polled (they are driven by the request that uses them): the
+    // close must still be seen before a non-idempotent request is handed to the dead one.
+    let (addr, accepted) = closing_server(Duration::ZERO).await;
+    let metrics = Metrics::default();
+    let client = Client::new(metrics.recorder(), ClientOptions::default());
+    let s = Session::new(&client, &format!("http://{addr}")).unwrap();
+    for _ in 0..5 {
+        s.get("/").send().await.unwrap();
+        // Long enough for the server's FIN to arrive while the connection sits idle.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        s.post("/").body("x").send().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(totals(&metrics), (10, 0));
+    assert_eq!(accepted.load(Ordering::SeqCst), 10);
+}
+
+#[tokio::test]
 async fn concurrent_requests_of_one_session_open_more_connections() {
     let server = serve(|_| async {
         tokio::time::sleep(Duration::from_millis(50)).await;
