@@ -7,10 +7,15 @@ use swarm_tests::{TestSim, read_json, run_bounded, swarm, temp_dir};
 
 /// `swarm run owncloud` against `sim` with the admin password in the environment.
 fn owncloud(sim: &TestSim, extra: &[&str]) -> Command {
+    scenario_run("owncloud", sim, extra)
+}
+
+/// `swarm run SCENARIO` headless against `sim` with the admin password in the environment.
+pub(crate) fn scenario_run(scenario: &str, sim: &TestSim, extra: &[&str]) -> Command {
     let mut cmd = swarm();
     cmd.args([
         "run",
-        "owncloud",
+        scenario,
         "--headless",
         "--only-summary",
         "--host",
@@ -22,7 +27,7 @@ fn owncloud(sim: &TestSim, extra: &[&str]) -> Command {
 }
 
 /// The stats row `(method, name)` of a JSON report: (requests, failures).
-fn row(report: &serde_json::Value, method: &str, name: &str) -> (u64, u64) {
+pub(crate) fn row(report: &serde_json::Value, method: &str, name: &str) -> (u64, u64) {
     report["stats"]
         .as_array()
         .unwrap()
@@ -186,7 +191,8 @@ fn the_seeds_pitfall_admin_delete_through_the_users_jar_gets_401_and_cleanup_men
     assert!(sim.non_admin_users().is_empty());
 }
 
-fn kill(pid: u32, signal: &str) {
+/// Sends `signal` (e.g. `-INT`) to `pid`.
+pub(crate) fn kill(pid: u32, signal: &str) {
     let ok = Command::new("kill")
         .args([signal, &pid.to_string()])
         .status()
@@ -196,7 +202,7 @@ fn kill(pid: u32, signal: &str) {
 }
 
 /// Waits for `child` to exit within `limit`, or fails with `why`.
-fn wait_exit(
+pub(crate) fn wait_exit(
     child: &mut std::process::Child,
     limit: Duration,
     why: &str,
@@ -209,7 +215,8 @@ fn wait_exit(
     status.unwrap()
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+/// Polls `done` until it holds; fails after `limit` naming `what`.
+pub(crate) fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

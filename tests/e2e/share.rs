@@ -1,50 +1,17 @@
 //! The `owncloud-share` scenario end to end: the real `swarm` binary against owncloud-sim on
 //! 127.0.0.1, shares and accounts counted on the simulator itself.
 
+use crate::owncloud::{kill, row, scenario_run, wait_exit, wait_for};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use swarm_tests::{TestSim, read_json, run_bounded, swarm, temp_dir};
+use std::time::Duration;
+use swarm_tests::{TestSim, read_json, run_bounded, temp_dir};
 
 /// `swarm run owncloud-share` against `sim` with the admin password in the environment.
 fn share_run(sim: &TestSim, extra: &[&str]) -> Command {
-    let mut cmd = swarm();
-    cmd.args([
-        "run",
-        "owncloud-share",
-        "--headless",
-        "--only-summary",
-        "--host",
-        &sim.url(),
-    ])
-    .args(extra)
-    .env("SWARM_ADMIN_PASSWORD", "admin");
-    cmd
-}
-
-/// The stats row `(method, name)` of a JSON report: (requests, failures).
-fn row(report: &serde_json::Value, method: &str, name: &str) -> (u64, u64) {
-    report["stats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["method"] == method && r["name"] == name)
-        .map_or((0, 0), |r| {
-            (
-                r["num_requests"].as_u64().unwrap(),
-                r["num_failures"].as_u64().unwrap(),
-            )
-        })
+    scenario_run("owncloud-share", sim, extra)
 }
 
 const SHARES: &str = "/ocs/v2.php/apps/files_sharing/api/v1/shares";
-
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn share_users_share_download_and_remove_everything() {
@@ -137,22 +104,13 @@ fn sigint_mid_run_still_removes_every_share_and_account() {
     .unwrap();
     // Three links and three user shares: everyone is up and has shared.
     wait_for("6 shares", Duration::from_secs(30), || sim.shares() == 6);
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -INT");
-    let mut status = None;
-    wait_for(
-        "swarm to stop after SIGINT",
+    kill(child.id(), "-INT");
+    let status = wait_exit(
+        &mut child,
         Duration::from_secs(30),
-        || {
-            status = child.try_wait().unwrap();
-            status.is_some()
-        },
+        "swarm to stop after SIGINT",
     );
-    assert!(status.unwrap().success(), "{status:?}");
+    assert!(status.success(), "{status:?}");
     assert!(
         sim.non_admin_users().is_empty(),
         "left: {:?}",

@@ -99,6 +99,52 @@ impl AdminArgs {
     }
 }
 
+/// Who provisions accounts, settled from [`AdminArgs`]; shared by the ownCloud scenarios.
+#[derive(Debug)]
+pub(crate) struct Admin {
+    /// The admin's user name.
+    pub(crate) user: String,
+    /// The admin's password.
+    pub(crate) password: Secret,
+}
+
+impl Admin {
+    /// Reads the name and the password (see [`AdminArgs::password`]).
+    pub(crate) fn from_args(args: &AdminArgs) -> Result<Self, UsageError> {
+        Ok(Self {
+            user: args.admin_user.clone(),
+            password: args.password()?,
+        })
+    }
+
+    /// A fresh, cookie-less admin session: admin calls never share a jar with a user's.
+    pub(crate) fn session(&self, client: &Client, host: &str) -> Result<Session, TaskError> {
+        Ok(Session::new(client, host)?.with_basic_auth(&self.user, self.password.expose()))
+    }
+
+    /// Before any user spawns: the host answers OCS and these credentials work, so a bad
+    /// `--host` or password is one clear error, not N failed users.
+    pub(crate) async fn check(&self, ctx: &TestCtx, prefix: &str) -> TaskResult {
+        let host = ctx
+            .host()
+            .ok_or("no host: give --host or fill in the start form's host")?;
+        match Ocs::new(&self.session(&ctx.http_client()?, host)?)
+            .list_users(Some(prefix), Some(1), None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(OcsError::Unauthorised) => Err(TaskError::Exception(format!(
+                "{host} refused the admin credentials of `{}` (OCS 997): check --admin-user and the password",
+                self.user
+            ))),
+            Err(OcsError::Http(e)) => {
+                Err(TaskError::Exception(format!("cannot reach {host}: {e}")))
+            }
+            Err(e) => Err(TaskError::Exception(format!("{host}: {e}"))),
+        }
+    }
+}
+
 /// The scenario's own flags (shown under it in `swarm run owncloud --help`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct OwncloudOptions {
@@ -134,8 +180,7 @@ pub struct OwncloudOptions {
 /// What every user reads, settled once from the options.
 #[derive(Debug)]
 struct Settings {
-    admin_user: String,
-    admin_password: Secret,
+    admin: Admin,
     /// `{user_prefix}-{run id}-` without the run id; every account name starts with it.
     prefix_base: String,
     upload: Upload,
@@ -203,8 +248,7 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
         Some(n) => Upload::File(SparseFile::create(n)?),
     };
     let settings = Settings {
-        admin_user: o.admin.admin_user.clone(),
-        admin_password: o.admin.password()?,
+        admin: Admin::from_args(&o.admin)?,
         prefix_base: o.user_prefix.clone(),
         upload,
         wait: Wait::constant(o.wait),
@@ -216,13 +260,7 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A fresh, cookie-less admin session: admin calls never share a jar with a user's.
-fn admin_session(client: &Client, host: &str, s: &Settings) -> Result<Session, TaskError> {
-    Ok(Session::new(client, host)?.with_basic_auth(&s.admin_user, s.admin_password.expose()))
-}
-
-/// Before any user spawns: the host answers OCS and the admin credentials work, so a bad
-/// `--host` or password is one clear error, not N failed users.
+/// Before any user spawns: remember where accounts will go, then check host and admin.
 async fn check_server(ctx: TestCtx) -> TaskResult {
     let s = ctx.shared::<Arc<Settings>>()?;
     let host = ctx
@@ -232,19 +270,7 @@ async fn check_server(ctx: TestCtx) -> TaskResult {
         host.to_owned(),
         format!("{}-{}-", s.prefix_base, ctx.run_id()),
     ));
-    let admin = admin_session(&ctx.http_client()?, host, s)?;
-    match Ocs::new(&admin)
-        .list_users(Some(&s.prefix_base), Some(1), None)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(OcsError::Unauthorised) => Err(TaskError::Exception(format!(
-            "{host} refused the admin credentials of `{}` (OCS 997): check --admin-user and the password",
-            s.admin_user
-        ))),
-        Err(OcsError::Http(e)) => Err(TaskError::Exception(format!("cannot reach {host}: {e}"))),
-        Err(e) => Err(TaskError::Exception(format!("{host}: {e}"))),
-    }
+    s.admin.check(&ctx, &s.prefix_base).await
 }
 
 /// One virtual user: an ownCloud account of its own and a WebDAV session logged in as it.
@@ -267,7 +293,7 @@ impl User for OwnCloudUser {
         let password = Uuid::new_v4().simple().to_string();
         let client = ctx.http_client()?;
         let host = ctx.host().ok_or("no --host")?.to_owned();
-        Ocs::new(&admin_session(&client, &host, &settings)?)
+        Ocs::new(&settings.admin.session(&client, &host)?)
             .create_user(&name, &password)
             .await?;
         settings.ledger.created.fetch_add(1, Ordering::AcqRel);
@@ -275,7 +301,7 @@ impl User for OwnCloudUser {
         // The first authenticated request copies the skeleton; warm it alone.
         if let Err(e) = dav.propfind("", Depth::Zero).await {
             // on_stop runs only after a successful start: remove the account here.
-            if Ocs::new(&admin_session(&client, &host, &settings)?)
+            if Ocs::new(&settings.admin.session(&client, &host)?)
                 .remove_user(&name)
                 .await
                 .is_ok()
@@ -315,9 +341,9 @@ impl User for OwnCloudUser {
             self.dav
                 .session()
                 .clone()
-                .with_basic_auth(&s.admin_user, s.admin_password.expose())
+                .with_basic_auth(&s.admin.user, s.admin.password.expose())
         } else {
-            admin_session(&ctx.http_client()?, host, s)?
+            s.admin.session(&ctx.http_client()?, host)?
         };
         Ocs::new(&admin).remove_user(&self.name).await?;
         s.ledger.removed.fetch_add(1, Ordering::AcqRel);

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ocs_dav::dav::{Dav, Depth};
 use ocs_dav::ocs::{Ocs, ShareError, ShareType, Shares};
 use swarm::BoxError;
-use swarm::http::Client;
 use swarm::prelude::*;
 use swarm::rand::Rng as _;
 use uuid::Uuid;
@@ -56,8 +55,7 @@ struct Peer {
 /// What every user reads: the settings and the registry of ready users.
 #[derive(Debug)]
 struct Settings {
-    admin_user: String,
-    admin_password: Secret,
+    admin: crate::Admin,
     prefix_base: String,
     content: bytes::Bytes,
     wait: Wait,
@@ -101,8 +99,7 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
     }
     let o = setup.options::<ShareOptions>()?;
     let settings = Settings {
-        admin_user: o.admin.admin_user.clone(),
-        admin_password: o.admin.password()?,
+        admin: crate::Admin::from_args(&o.admin)?,
         prefix_base: o.user_prefix.clone(),
         content: bytes::Bytes::from(vec![b's'; o.share_size]),
         wait: Wait::constant(o.wait),
@@ -112,30 +109,10 @@ fn settle(setup: &mut Setup<'_>) -> Result<(), BoxError> {
     Ok(())
 }
 
-fn admin_session(client: &Client, host: &str, s: &Settings) -> Result<Session, TaskError> {
-    Ok(Session::new(client, host)?.with_basic_auth(&s.admin_user, s.admin_password.expose()))
-}
-
+/// Before any user spawns: the host answers OCS and the admin credentials work.
 async fn check_server(ctx: TestCtx) -> TaskResult {
     let s = ctx.shared::<Arc<Settings>>()?;
-    let host = ctx
-        .host()
-        .ok_or("no host: give --host or fill in the start form's host")?;
-    let admin = admin_session(&ctx.http_client()?, host, s)?;
-    match Ocs::new(&admin)
-        .list_users(Some(&s.prefix_base), Some(1), None)
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(ocs_dav::ocs::OcsError::Unauthorised) => Err(TaskError::Exception(format!(
-            "{host} refused the admin credentials of `{}` (OCS 997): check --admin-user and the password",
-            s.admin_user
-        ))),
-        Err(ocs_dav::ocs::OcsError::Http(e)) => {
-            Err(TaskError::Exception(format!("cannot reach {host}: {e}")))
-        }
-        Err(e) => Err(TaskError::Exception(format!("{host}: {e}"))),
-    }
+    s.admin.check(&ctx, &s.prefix_base).await
 }
 
 /// One virtual user: its account, its shared file, and the shares it made.
@@ -158,7 +135,7 @@ impl User for Sharer {
         let password = Uuid::new_v4().simple().to_string();
         let client = ctx.http_client()?;
         let host = ctx.host().ok_or("no --host")?.to_owned();
-        Ocs::new(&admin_session(&client, &host, &settings)?)
+        Ocs::new(&settings.admin.session(&client, &host)?)
             .create_user(&name, &password)
             .await?;
         let dav = Dav::new(ctx.session()?.with_basic_auth(&name, &password), &name);
@@ -177,7 +154,7 @@ impl User for Sharer {
             Ok(l) => l,
             Err(e) => {
                 // on_stop runs only after a successful start: remove the account here.
-                let _ = Ocs::new(&admin_session(&client, &host, &settings)?)
+                let _ = Ocs::new(&settings.admin.session(&client, &host)?)
                     .remove_user(&name)
                     .await;
                 return Err(e);
@@ -223,7 +200,7 @@ impl User for Sharer {
         }
         self.dav.named("[file]").delete(&self.file).await?;
         let host = ctx.host().ok_or("no --host")?;
-        let admin = admin_session(&ctx.http_client()?, host, &self.settings)?;
+        let admin = self.settings.admin.session(&ctx.http_client()?, host)?;
         Ocs::new(&admin).remove_user(&self.name).await?;
         Ok(())
     }
@@ -289,8 +266,10 @@ mod tests {
     #[test]
     fn the_next_user_wraps_around_and_is_never_yourself() {
         let s = Settings {
-            admin_user: "admin".into(),
-            admin_password: Secret::new("x"),
+            admin: crate::Admin {
+                user: "admin".into(),
+                password: Secret::new("x"),
+            },
             prefix_base: "p".into(),
             content: bytes::Bytes::new(),
             wait: Wait::constant(Duration::ZERO),
