@@ -66,9 +66,14 @@ pub(crate) fn list(app: &App) -> String {
             .filter(|a| a.get_help_heading() == Some(heading.as_str()))
         {
             let Some(long) = arg.get_long() else { continue };
+            let takes_value = matches!(
+                arg.get_action(),
+                clap::ArgAction::Set | clap::ArgAction::Append
+            );
             let value = arg
                 .get_value_names()
                 .and_then(|v| v.first())
+                .filter(|_| takes_value)
                 .map(|v| format!(" {v}"))
                 .unwrap_or_default();
             let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
