@@ -67,6 +67,17 @@ pub(crate) fn locked(user: &str) -> Resp {
     )
 }
 
+/// The `Overwrite` header of a MOVE or COPY (absent means `T`), or Sabre's 400.
+pub(crate) fn overwrite(headers: &HeaderMap) -> Result<bool, Box<Resp>> {
+    match headers.get("overwrite").map(HeaderValue::as_bytes) {
+        None | Some(b"T" | b"t") => Ok(true),
+        Some(b"F" | b"f") => Ok(false),
+        Some(_) => Err(Box::new(bad_request(
+            "The HTTP Overwrite header should be either T or F",
+        ))),
+    }
+}
+
 pub(crate) fn bad_request(msg: &str) -> Resp {
     sabre(
         StatusCode::BAD_REQUEST,

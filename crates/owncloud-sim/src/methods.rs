@@ -349,10 +349,9 @@ fn transfer(
         Ok(d) => d,
         Err(r) => return *r,
     };
-    let overwrite = match parts.headers.get("overwrite").map(HeaderValue::as_bytes) {
-        None | Some(b"T" | b"t") => true,
-        Some(b"F" | b"f") => false,
-        Some(_) => return bad_request("The HTTP Overwrite header should be either T or F"),
+    let overwrite = match crate::dav::overwrite(&parts.headers) {
+        Ok(o) => o,
+        Err(r) => return *r,
     };
     let Some(dst) = view.resolve(state, &dst_vk) else {
         return sabre(

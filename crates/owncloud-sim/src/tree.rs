@@ -380,16 +380,7 @@ impl Tree {
         if paths::is_within(dst, src) || paths::is_within(src, dst) {
             return Err(TreeError::IntoItself);
         }
-        if !self.parent_is_dir(dst) {
-            return Err(TreeError::ParentMissing);
-        }
-        let existed = self.nodes.contains_key(dst);
-        if existed && !overwrite {
-            return Err(TreeError::Precondition);
-        }
-        if existed {
-            self.delete(dst)?;
-        }
+        let existed = self.clear_destination(dst, overwrite)?;
         let moved: Vec<(String, Node)> = if is_move {
             if let (Some(from), Some(to)) = (self.disk_path(src), self.disk_path(dst)) {
                 std::fs::rename(from, to)?;
@@ -456,6 +447,22 @@ impl Tree {
             .collect()
     }
 
+    /// Makes room at `dst` for a MOVE, COPY or graft: its parent must be a folder, and
+    /// whatever is there goes only when `overwrite`; returns whether something was there.
+    fn clear_destination(&mut self, dst: &str, overwrite: bool) -> Result<bool, TreeError> {
+        if !self.parent_is_dir(dst) {
+            return Err(TreeError::ParentMissing);
+        }
+        let existed = self.nodes.contains_key(dst);
+        if existed && !overwrite {
+            return Err(TreeError::Precondition);
+        }
+        if existed {
+            self.delete(dst)?;
+        }
+        Ok(existed)
+    }
+
     /// Writes exported nodes at `dst` as new files (fresh ids and ETags, no dead
     /// properties); returns whether `dst` existed.
     pub(crate) fn graft(
@@ -467,16 +474,7 @@ impl Tree {
         if dst.is_empty() {
             return Err(TreeError::Forbidden);
         }
-        if !self.parent_is_dir(dst) {
-            return Err(TreeError::ParentMissing);
-        }
-        let existed = self.nodes.contains_key(dst);
-        if existed && !overwrite {
-            return Err(TreeError::Precondition);
-        }
-        if existed {
-            self.delete(dst)?;
-        }
+        let existed = self.clear_destination(dst, overwrite)?;
         let now = now_secs();
         for (rel, mut n) in nodes {
             let key = format!("{dst}{rel}");
