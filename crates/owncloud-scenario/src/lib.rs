@@ -431,16 +431,17 @@ fn cleanup(args: CleanupArgs) -> Result<u8, BoxError> {
         ))
         .into());
     }
-    let password = args.admin.password()?;
+    let provisioner = Admin::from_args(&args.admin)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let client = Client::unbound(swarm::http::ClientOptions::default());
-        let admin_user = args.admin.admin_user.as_str();
         // A fresh session per call: never a jar another call filled.
         let admin = || -> Result<Session, BoxError> {
-            Ok(Session::new(&client, &host)?.with_basic_auth(admin_user, password.expose()))
+            provisioner
+                .session(&client, &host)
+                .map_err(|e| e.to_string().into())
         };
         let mut doomed = Vec::new();
         let page = 500;

@@ -84,7 +84,7 @@ pub(crate) struct AppState {
     /// The flags' start settings, pre-filled in the form.
     pub(crate) defaults: StartRequest,
     /// Warnings for the reports (the CPU watcher adds to them).
-    warnings: Arc<Mutex<Vec<String>>>,
+    warnings: crate::cpu::Warnings,
     /// `--threshold` checks, judged in the downloaded reports.
     thresholds: Vec<crate::threshold::Threshold>,
     last: Mutex<LastStart>,
@@ -100,7 +100,7 @@ impl AppState {
         runner: Runner,
         scenario: String,
         args: &RunArgs,
-        warnings: Arc<Mutex<Vec<String>>>,
+        warnings: crate::cpu::Warnings,
     ) -> Self {
         let defaults = StartRequest::from_args(args);
         Self {
@@ -212,7 +212,7 @@ impl AppState {
             host: last.host.as_deref().map(swarm_http::redact_url),
             run_id: self.runner.run_id().to_owned(),
             user_count: last.users,
-            warnings: lock(&self.warnings).clone(),
+            warnings: crate::cpu::snapshot(&self.warnings),
             thresholds: Vec::new(),
         }
     }
