@@ -3,6 +3,8 @@
 //! `swarm` with a time bound.
 
 pub mod hostile;
+pub mod otlp_receiver;
+pub mod prometheus;
 pub mod shop_api;
 
 use std::path::{Path, PathBuf};
@@ -200,6 +202,7 @@ pub fn chromium() -> PathBuf {
     find_installed(
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
         "Chromium",
+        "chromium chromium-driver",
     )
 }
 
@@ -208,15 +211,18 @@ pub fn chromedriver() -> PathBuf {
     find_installed(
         &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
         "chromedriver",
+        "chromium chromium-driver",
     )
 }
 
-fn find_installed(candidates: &[&str], what: &str) -> PathBuf {
+/// The first of `candidates` that exists; fails the test with the command that installs
+/// `packages` (`cargo xtask test` installs them itself).
+fn find_installed(candidates: &[&str], what: &str, packages: &str) -> PathBuf {
     candidates
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
-            panic!("{what} is missing: install it with `apt-get install -y chromium chromium-driver` (`cargo xtask test` does)")
+            panic!("{what} is missing: install it with `apt-get install -y {packages}` (`cargo xtask test` does)")
         })
 }

@@ -1,7 +1,8 @@
 //! What `cargo xtask test` needs besides Rust, installed before anything is built: the
 //! tests drive a real headless Chromium (HTML report, web UI), run litmus (WebDAV
-//! conformance) against owncloud-sim, and the Locust-source tests make a Python venv
-//! (`python3 -m venv`) to install Locust into. As root with apt the missing
+//! conformance) against owncloud-sim, start a real Prometheus (scrape and remote-write of
+//! the outputs), and the Locust-source tests make a Python venv (`python3 -m venv`) to
+//! install Locust into. As root with apt the missing
 //! Debian packages are installed; otherwise it stops with the one command to run.
 
 use anyhow::{Result, bail};
@@ -12,6 +13,7 @@ const NEEDED: &[(&str, &str)] = &[
     ("chromium", "chromium"),
     ("chromedriver", "chromium-driver"),
     ("litmus", "litmus"),
+    ("prometheus", "prometheus"),
 ];
 
 fn on_path(program: &str) -> bool {

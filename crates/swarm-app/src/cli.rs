@@ -142,6 +142,8 @@ pub(crate) struct RunArgs {
     /// How often swarm samples its own CPU use.
     #[arg(long, env = "SWARM_CPU_SAMPLE_INTERVAL", default_value = "2s", value_parser = parse_duration, hide = true)]
     pub(crate) cpu_sample_interval: Duration,
+    #[command(flatten)]
+    pub(crate) outputs: crate::outputs::OutputArgs,
 }
 
 /// A thread count: 0 is refused later with its own message; more than 1024 here.

@@ -44,6 +44,7 @@ fn render_main(args: &RenderArgs) -> Result<i32> {
         csv: args.csv.as_deref(),
         csv_full_history: args.csv_full_history,
         html: args.html.as_deref(),
+        junit: None,
     }
     .write(&ReportInput {
         meta: &loaded.meta,

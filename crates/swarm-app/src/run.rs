@@ -30,6 +30,8 @@ pub(crate) struct Run {
     pub(crate) leftovers: Vec<crate::scenario::LeftoversFn>,
     /// The App's flags.
     pub(crate) args: RunArgs,
+    /// Prometheus, remote-write, OTLP and JUnit outputs.
+    pub(crate) outputs: crate::outputs::Outputs,
 }
 
 /// Entry point of `run SCENARIO`: returns the process exit code.
@@ -75,13 +77,22 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
     let runner = build_runner(scenario, &args, &matches)?;
+    let outputs = crate::outputs::Outputs::new(
+        &args.outputs,
+        args.headless,
+        &runner,
+        &scenario.name,
+        credentials.clone(),
+    )?;
     let run = Run {
         runner,
         scenario: scenario.name.clone(),
         leftovers: scenario.leftovers.clone(),
         args,
+        outputs,
     };
     on_runtime(&run.args.clone(), async move {
+        run.outputs.start()?;
         if run.args.headless {
             headless(run).await
         } else {
@@ -174,6 +185,7 @@ pub(crate) fn finish(
 ) -> Result<i32> {
     let args = &run.args;
     let mut warnings = meta.warnings.clone();
+    warnings.extend(run.outputs.finish(stats));
     for leftover in run
         .leftovers
         .iter()
@@ -205,8 +217,16 @@ pub(crate) fn finish(
     if forced || (ran && outcomes.iter().any(|o| !o.passed)) {
         return Ok(1);
     }
-    let failed = stats.total.num_failures > 0 || !stats.exceptions.is_empty();
-    Ok(if failed { args.exit_code_on_error } else { 0 })
+    Ok(if something_failed(stats) {
+        args.exit_code_on_error
+    } else {
+        0
+    })
+}
+
+/// Whether a request failed or a hook or task raised: what `--exit-code-on-error` is for.
+pub(crate) fn something_failed(stats: &StatsSnapshot) -> bool {
+    stats.total.num_failures > 0 || !stats.exceptions.is_empty()
 }
 
 /// What the reports of a headless run say about it, before any threshold verdict.

@@ -58,6 +58,8 @@ pub(crate) struct Targets<'a> {
     pub(crate) csv_full_history: bool,
     /// `--html FILE`.
     pub(crate) html: Option<&'a std::path::Path>,
+    /// `--junit FILE`, and the `--exit-code-on-error` that decides its "no request failed".
+    pub(crate) junit: Option<(&'a std::path::Path, i32)>,
 }
 
 impl<'a> Targets<'a> {
@@ -68,6 +70,11 @@ impl<'a> Targets<'a> {
             csv: args.csv.as_deref(),
             csv_full_history: args.csv_full_history,
             html: args.html.as_deref(),
+            junit: args
+                .outputs
+                .junit
+                .as_deref()
+                .map(|p| (p, args.exit_code_on_error)),
         }
     }
 
@@ -86,6 +93,9 @@ impl<'a> Targets<'a> {
         }
         if let Some(path) = self.html {
             out.push(("--html", path.to_path_buf()));
+        }
+        if let Some((path, _)) = self.junit {
+            out.push(("--junit", path.to_path_buf()));
         }
         out
     }
@@ -151,6 +161,14 @@ impl<'a> Targets<'a> {
                     tracing::info!(target: "swarm.report", "Wrote the HTML report to {}", path.display())
                 }
                 Err(e) => failed.push(format!("--html {}: {e:#}", path.display())),
+            }
+        }
+        if let Some((path, exit_code_on_error)) = self.junit {
+            match crate::outputs::junit::write(input, exit_code_on_error, path) {
+                Ok(()) => {
+                    tracing::info!(target: "swarm.report", "Wrote the JUnit report to {}", path.display())
+                }
+                Err(e) => failed.push(format!("--junit {}: {e:#}", path.display())),
             }
         }
         if failed.is_empty() {

@@ -6,7 +6,7 @@ mod api;
 mod assets;
 mod downloads;
 mod form;
-mod guard;
+pub(crate) mod guard;
 mod locust;
 mod state;
 
@@ -64,13 +64,11 @@ pub(crate) async fn serve(run: Run, credentials: Option<Credentials>) -> Result<
         args,
         Arc::clone(&warnings),
     ));
-    let router = api::router(
-        Arc::clone(&app),
-        Guard {
-            credentials,
-            loopback_only: loopback,
-        },
-    );
+    let guard = Guard {
+        credentials,
+        loopback_only: loopback,
+    };
+    let router = api::router(Arc::clone(&app), guard.clone()).merge(run.outputs.router(guard));
     let (quit_tx, quit_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)

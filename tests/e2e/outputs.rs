@@ -1,0 +1,523 @@
+//! The outputs against real receivers: a real Prometheus scraping the web UI's `/metrics`
+//! and receiving remote-write, an OTLP/HTTP receiver decoding with the official messages,
+//! JUnit XML read as CI tools read it, and `/metrics` kept bounded when every request has
+//! its own name. Each compares with the run's own JSON report.
+
+use crate::web::{WebSwarm, answer, eventually};
+use quick_xml::events::Event;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use swarm_tests::otlp_receiver::OtlpReceiver;
+use swarm_tests::prometheus::{Prometheus, free_port};
+use swarm_tests::{TestSim, example, read_json, run_bounded, swarm, temp_dir};
+
+/// `(labels, value)` of every line of `family` in a `/metrics` text.
+fn samples(text: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (name, labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            if name != family {
+                return None;
+            }
+            let mut map = BTreeMap::new();
+            // Label values here have no `",` inside (the test's names are plain paths).
+            for pair in labels.split("\",").filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once("=\"")?;
+                map.insert(k.to_owned(), v.trim_end_matches('"').to_owned());
+            }
+            Some((map, value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn total(text: &str, family: &str) -> f64 {
+    samples(text, family).iter().map(|(_, v)| v).sum()
+}
+
+fn u(report: &Value, pointer: &str) -> u64 {
+    report
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("no {pointer} in the report"))
+}
+
+#[test]
+fn prometheus_scrapes_the_web_ui_and_agrees_with_the_json_report() {
+    let sim = TestSim::start();
+    let dir = temp_dir("outputs-scrape");
+    let json = dir.join("report.json");
+    let port = free_port();
+    let prometheus = Prometheus::start("scrape", Some(&format!("127.0.0.1:{port}")), false);
+    let mut cmd = swarm();
+    cmd.args(["run", "get", "--autostart", "-u", "3", "-r", "100", "-t", "3s"])
+        .args(["--web-port", &port.to_string()])
+        .arg("--host")
+        .arg(format!("{}/status.php", sim.url()))
+        .arg("--json")
+        .arg(&json);
+    let mut web = WebSwarm::spawn(cmd);
+    web.wait_stats("the run stops", Duration::from_secs(60), |s| {
+        s["state"] == "stopped"
+    });
+    let (status, text) = web.get("/metrics");
+    assert_eq!(status, 200, "{text}");
+    let requests = total(&text, "swarm_requests_total");
+    assert!(requests > 0.0, "{text}");
+    // Stopped: the numbers stand still until Prometheus has scraped them.
+    eventually(
+        "Prometheus scrapes the final numbers",
+        Duration::from_secs(30),
+        || (prometheus.value("sum(swarm_requests_total)") == Some(requests)).then_some(()),
+    );
+    let exit = web.terminate(Duration::from_secs(30));
+    assert!(exit.success(), "{}", web.output());
+    let report = read_json(&json);
+    assert_eq!(requests, u(&report, "/total/num_requests") as f64);
+    let per_name = prometheus.value(r#"swarm_requests_total{method="GET",name="/status.php"}"#);
+    assert_eq!(per_name, Some(u(&report, "/stats/0/num_requests") as f64));
+    assert_eq!(
+        prometheus.value("sum(swarm_request_failures_total)"),
+        Some(u(&report, "/total/num_failures") as f64)
+    );
+    assert_eq!(prometheus.value(r#"up{job="swarm"}"#), Some(1.0));
+    assert_eq!(
+        prometheus.value(r#"swarm_run_state{state="stopped"}"#),
+        Some(1.0)
+    );
+    // The docs' p95 from the buckets answers, within the bucket that holds the true p95.
+    let p95 = prometheus
+        .value("histogram_quantile(0.95, sum by (le) (swarm_response_time_seconds_bucket))")
+        .expect("a p95 from the buckets");
+    assert!(p95 > 0.0 && p95 <= 60.0, "{p95}");
+    let exact = prometheus
+        .value(r#"swarm_response_time_percentile_seconds{name="Aggregated",quantile="0.95"}"#)
+        .expect("the exact p95");
+    let json_p95 = report["total"]["response_time_percentiles"]["0.95"]
+        .as_f64()
+        .expect("the report's p95")
+        / 1e3;
+    assert!((exact - json_p95).abs() < 1e-6, "{exact} vs {json_p95}");
+}
+
+#[test]
+fn prometheus_receives_remote_write_from_a_headless_run() {
+    let sim = TestSim::start();
+    let prometheus = Prometheus::start("rw", None, true);
+    let dir = temp_dir("outputs-rw");
+    let json = dir.join("report.json");
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "-u", "3", "-r", "100", "-t", "2s"])
+            .args(["--only-summary", "--push-interval", "500ms"])
+            .arg("--host")
+            .arg(format!("{}/status.php", sim.url()))
+            .arg("--prometheus-rw")
+            .arg(format!("{}/api/v1/write", prometheus.url))
+            .arg("--json")
+            .arg(&json),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("pushes failed"), "{stderr}");
+    let report = read_json(&json);
+    let run_id = report["run_id"].as_str().expect("a run id");
+    let requests = prometheus.value(&format!(r#"sum(swarm_requests_total{{run_id="{run_id}"}})"#));
+    assert_eq!(
+        requests,
+        Some(u(&report, "/total/num_requests") as f64),
+        "{}",
+        prometheus.log()
+    );
+    let series = prometheus.query(&format!(
+        r#"swarm_response_time_seconds_count{{run_id="{run_id}",job="swarm",scenario="get"}}"#
+    ));
+    assert_eq!(series.len(), 1, "{series:?}");
+    assert_eq!(
+        prometheus.value(&format!(r#"swarm_users{{run_id="{run_id}"}}"#)),
+        Some(0.0),
+        "the last push is the end of the run"
+    );
+    // Periodic pushes came before the last one: the series has several samples.
+    let samples = prometheus.query(&format!(
+        r#"count_over_time(swarm_requests_total{{run_id="{run_id}"}}[5m])"#
+    ));
+    let count: f64 = samples[0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("a count");
+    assert!(count >= 2.0, "{samples:?}");
+}
+
+#[test]
+fn failed_pushes_are_counted_and_never_hold_the_run() {
+    let dir = temp_dir("outputs-rw-down");
+    let json = dir.join("report.json");
+    let sim = TestSim::start();
+    // A port nothing listens on: every push is refused.
+    let closed = free_port();
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "-u", "1", "-t", "1s", "--only-summary"])
+            .arg("--host")
+            .arg(format!("{}/status.php", sim.url()))
+            .arg("--prometheus-rw")
+            .arg(format!("http://user:s3cret@127.0.0.1:{closed}/api/v1/write"))
+            .arg("--json")
+            .arg(&json),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("1 of 1 pushes failed"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let report = read_json(&json);
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("--prometheus-rw http://user:***@127.0.0.1"), "{warnings}");
+    assert!(u(&report, "/total/num_requests") > 0);
+}
+
+#[test]
+fn an_otlp_receiver_gets_names_attributes_and_totals() {
+    use opentelemetry_proto::tonic::common::v1::any_value;
+    use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
+    let sim = TestSim::start();
+    let receiver = OtlpReceiver::start();
+    let dir = temp_dir("outputs-otlp");
+    let json = dir.join("report.json");
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "-u", "2", "-r", "100", "-t", "2s"])
+            .args(["--only-summary", "--push-interval", "500ms"])
+            .arg("--host")
+            .arg(format!("{}/status.php", sim.url()))
+            .arg("--otlp")
+            .arg(receiver.url())
+            .arg("--json")
+            .arg(&json),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report = read_json(&json);
+    let received = receiver.received();
+    assert!(received.requests.len() >= 2, "periodic pushes and the last one");
+    assert!(
+        received
+            .content_types
+            .iter()
+            .all(|c| c == "application/x-protobuf")
+    );
+    let last = received.requests.last().expect("a request");
+    let rm = &last.resource_metrics[0];
+    let attributes: BTreeMap<&str, String> = rm
+        .resource
+        .as_ref()
+        .expect("a resource")
+        .attributes
+        .iter()
+        .map(|kv| {
+            let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(any_value::Value::StringValue(s)) => s.clone(),
+                other => panic!("{}: {other:?}", kv.key),
+            };
+            (kv.key.as_str(), value)
+        })
+        .collect();
+    assert_eq!(attributes["service.name"], "swarm");
+    assert_eq!(attributes["swarm.scenario"], "get");
+    assert_eq!(attributes["swarm.run_id"], report["run_id"].as_str().expect("run id"));
+    assert!(attributes.contains_key("service.instance.id"));
+    let metrics = &rm.scope_metrics[0].metrics;
+    let names: BTreeSet<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+    for name in [
+        "swarm_requests",
+        "swarm_request_failures",
+        "swarm_response_bytes",
+        "swarm_response_time_seconds",
+        "swarm_response_time_percentile_seconds",
+        "swarm_users",
+        "swarm_run_state",
+    ] {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
+    let sum_of = |name: &str| -> f64 {
+        let m = metrics.iter().find(|m| m.name == name).expect(name);
+        let Some(metric::Data::Sum(sum)) = &m.data else {
+            panic!("{name} is not a sum");
+        };
+        assert!(sum.is_monotonic);
+        sum.data_points
+            .iter()
+            .map(|p| match p.value {
+                Some(number_data_point::Value::AsDouble(v)) => v,
+                _ => panic!("{name}: not a double"),
+            })
+            .sum()
+    };
+    assert_eq!(sum_of("swarm_requests"), u(&report, "/total/num_requests") as f64);
+    assert_eq!(sum_of("swarm_request_failures"), u(&report, "/total/num_failures") as f64);
+    let histogram = metrics
+        .iter()
+        .find(|m| m.name == "swarm_response_time_seconds")
+        .and_then(|m| match &m.data {
+            Some(metric::Data::Histogram(h)) => Some(h),
+            _ => None,
+        })
+        .expect("a histogram");
+    let point = &histogram.data_points[0];
+    assert_eq!(point.count, u(&report, "/stats/0/num_requests"));
+    assert_eq!(point.bucket_counts.iter().sum::<u64>(), point.count);
+    let attrs: Vec<&str> = point.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(attrs, ["method", "name"]);
+}
+
+/// The JUnit file's shape: the root's counts, and each case with its failure, if any.
+struct Junit {
+    root: BTreeMap<String, String>,
+    suites: usize,
+    /// (name, failure message) per test case.
+    cases: Vec<(String, Option<String>)>,
+}
+
+fn read_junit(xml: &str) -> Junit {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut junit = Junit {
+        root: BTreeMap::new(),
+        suites: 0,
+        cases: Vec::new(),
+    };
+    let attrs = |e: &quick_xml::events::BytesStart<'_>| -> BTreeMap<String, String> {
+        e.attributes()
+            .map(|a| {
+                let a = a.expect("an attribute");
+                (
+                    String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                    a.unescape_value().expect("a value").into_owned(),
+                )
+            })
+            .collect()
+    };
+    let mut depth = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) if depth.is_empty() => {
+                assert_eq!(e.name().as_ref(), b"testsuites");
+                junit.root = attrs(&e);
+                depth.push("testsuites");
+            }
+            Event::Start(e) => match e.name().as_ref() {
+                b"testsuite" => {
+                    assert_eq!(depth, ["testsuites"]);
+                    junit.suites += 1;
+                    depth.push("testsuite");
+                }
+                b"testcase" => {
+                    assert_eq!(depth, ["testsuites", "testsuite"]);
+                    junit.cases.push((attrs(&e)["name"].clone(), None));
+                    depth.push("testcase");
+                }
+                b"failure" => {
+                    assert_eq!(depth.last(), Some(&"testcase"));
+                    let a = attrs(&e);
+                    assert!(a.contains_key("type"));
+                    junit.cases.last_mut().expect("a case").1 = Some(a["message"].clone());
+                    depth.push("failure");
+                }
+                b"properties" => depth.push("properties"),
+                other => panic!("unexpected <{}>", String::from_utf8_lossy(other)),
+            },
+            Event::Empty(e) => match e.name().as_ref() {
+                b"testcase" => {
+                    assert_eq!(depth, ["testsuites", "testsuite"]);
+                    let a = attrs(&e);
+                    assert!(a.contains_key("classname") && a.contains_key("time"));
+                    junit.cases.push((a["name"].clone(), None));
+                }
+                b"property" => assert_eq!(depth.last(), Some(&"properties")),
+                other => panic!("unexpected <{}/>", String::from_utf8_lossy(other)),
+            },
+            Event::End(_) => {
+                depth.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    junit
+}
+
+#[test]
+fn junit_shows_each_threshold_and_failed_requests_as_test_cases() {
+    let sim = TestSim::start();
+    let dir = temp_dir("outputs-junit");
+    let junit = dir.join("junit.xml");
+    let json = dir.join("report.json");
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "-u", "2", "-r", "100", "-t", "1s"])
+            .args(["--only-summary"])
+            .args(["--threshold", "p95 < 60s", "--threshold", "fail_ratio < 1%"])
+            .args(["--threshold", "requests > 0"])
+            .arg("--host")
+            .arg(format!("{}/no/such/page", sim.url()))
+            .arg("--junit")
+            .arg(&junit)
+            .arg("--json")
+            .arg(&json),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "a failed threshold fails the run");
+    let report = read_json(&json);
+    assert!(u(&report, "/total/num_failures") > 0, "the page is missing");
+    let text = std::fs::read_to_string(&junit).expect("the JUnit file");
+    let parsed = read_junit(&text);
+    assert_eq!(parsed.suites, 1);
+    assert_eq!(parsed.root["tests"], "4");
+    assert_eq!(parsed.root["failures"], "2");
+    let cases: Vec<(&str, bool)> = parsed
+        .cases
+        .iter()
+        .map(|(n, f)| (n.as_str(), f.is_some()))
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            ("p95 < 60s", false),
+            ("fail_ratio < 1%", true),
+            ("requests > 0", false),
+            ("no request failed", true),
+        ]
+    );
+    assert_eq!(parsed.cases[1].1.as_deref(), Some("fail_ratio = 100.00%"));
+    let failures = u(&report, "/total/num_failures");
+    let requests = u(&report, "/total/num_requests");
+    assert_eq!(
+        parsed.cases[3].1.as_deref(),
+        Some(format!("{failures} of {requests} requests failed, 0 exceptions").as_str())
+    );
+    // A path the run cannot write is refused before anything starts.
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "-t", "1s", "--host", &sim.url()])
+            .arg("--junit")
+            .arg(dir.join("missing/junit.xml")),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--junit"), "{stderr}");
+}
+
+#[test]
+fn ten_thousand_names_keep_metrics_bounded() {
+    let sim = TestSim::start();
+    let dir = temp_dir("outputs-names");
+    let json = dir.join("report.json");
+    let mut cmd = swarm_tests::clean_command(&example("ungrouped_names"));
+    cmd.args(["--autostart", "--web-port", "0", "-u", "8", "-r", "1000"])
+        .args(["--host", &sim.url()])
+        .arg("--json")
+        .arg(&json);
+    let mut web = WebSwarm::spawn(cmd);
+    web.wait_stats("the example makes its names", Duration::from_secs(120), |s| {
+        s["state"] == "stopped"
+    });
+    for _ in 0..2 {
+        let (status, text) = web.get("/metrics");
+        assert_eq!(status, 200);
+        assert!(text.len() < 2_000_000, "{} bytes", text.len());
+        let rows = samples(&text, "swarm_requests_total");
+        let names: BTreeSet<&str> = rows.iter().map(|(l, _)| l["name"].as_str()).collect();
+        assert_eq!(names.len(), 501, "500 names and other");
+        let other: f64 = rows
+            .iter()
+            .filter(|(l, _)| l["name"] == "other")
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(other, 9_500.0);
+        assert_eq!(total(&text, "swarm_requests_total"), 10_000.0);
+        assert_eq!(total(&text, "swarm_response_time_seconds_count"), 10_000.0);
+    }
+    let exit = web.terminate(Duration::from_secs(30));
+    let output = web.output();
+    assert!(exit.success(), "{output}");
+    assert_eq!(
+        output.matches("More than 500 request names").count(),
+        1,
+        "warned once:\n{output}"
+    );
+    let report = read_json(&json);
+    assert_eq!(u(&report, "/total/num_requests"), 10_000);
+    assert_eq!(report["stats"].as_array().map(Vec::len), Some(10_000), "reports keep all");
+}
+
+#[test]
+fn metrics_listen_serves_headless_runs_behind_the_web_guard() {
+    let sim = TestSim::start();
+    let port = free_port();
+    let mut child = swarm()
+        .args(["run", "get", "--headless", "-u", "1", "-t", "30s", "--only-summary"])
+        .args(["--web-auth", "me:pw"])
+        .arg("--metrics-listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--host")
+        .arg(format!("{}/status.php", sim.url()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("swarm starts");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let good = "Basic bWU6cHc="; // me:pw
+    let text = eventually("/metrics answers", Duration::from_secs(30), || {
+        let (status, body) = agent
+            .get(&url)
+            .header("authorization", good)
+            .call()
+            .map(|r| answer(Ok(r)))
+            .ok()?;
+        (status == 200 && body.contains("swarm_requests_total{")).then_some(body)
+    });
+    assert!(text.contains("# TYPE swarm_response_time_seconds histogram"));
+    let cases = [
+        (None, None, 401),
+        (Some("Basic bWU6d3Jvbmc="), None, 401),
+        (Some(good), Some("rebind.example:9646"), 403),
+        (Some(good), Some("localhost"), 200),
+    ];
+    for (auth, host, want) in cases {
+        let mut request = agent.get(&url);
+        if let Some(a) = auth {
+            request = request.header("authorization", a);
+        }
+        if let Some(h) = host {
+            request = request.header("host", h);
+        }
+        let (status, _) = answer(request.call());
+        assert_eq!(status, want, "auth {auth:?} host {host:?}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // The web UI has its own /metrics: the flag is refused there, before anything starts.
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--host", &sim.url(), "--metrics-listen"])
+            .args(["--web-port", "0"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--metrics-listen is for --headless runs")
+    );
+}
