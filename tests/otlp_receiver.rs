@@ -44,8 +44,7 @@ pub struct OtlpReceiver {
 impl OtlpReceiver {
     /// Starts it on a free port of 127.0.0.1.
     pub fn start() -> Self {
-        let listener =
-            std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("cannot bind");
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("cannot bind");
         let addr = listener.local_addr().expect("no local address");
         listener.set_nonblocking(true).expect("non-blocking");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -92,7 +91,10 @@ impl OtlpReceiver {
 
     /// Everything received so far.
     pub fn received(&self) -> Received {
-        self.received.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -41,7 +41,10 @@ impl Prometheus {
         let log = std::fs::File::create(dir.join("prometheus.log")).expect("cannot create the log");
         let mut cmd = Command::new(binary);
         cmd.arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -96,7 +99,10 @@ impl Prometheus {
         let body = response.body_mut().read_to_string().expect("unreadable");
         let json: serde_json::Value = serde_json::from_str(&body).expect("not JSON");
         assert_eq!(json["status"], "success", "{promql}: {body}");
-        json["data"]["result"].as_array().cloned().unwrap_or_default()
+        json["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A query that yields one number (e.g. `sum(x)`), or `None` while it yields nothing.

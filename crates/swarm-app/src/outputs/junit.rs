@@ -43,7 +43,11 @@ fn cases(input: &ReportInput<'_>, exit_code_on_error: i32) -> Vec<Case> {
                 );
                 let mut text = String::new();
                 for f in stats.failures.iter().take(20) {
-                    let _ = writeln!(text, "{} x {} {}: {}", f.occurrences, f.kind, f.name, f.error);
+                    let _ = writeln!(
+                        text,
+                        "{} x {} {}: {}",
+                        f.occurrences, f.kind, f.name, f.error
+                    );
                 }
                 for e in stats.exceptions.iter().take(20) {
                     let _ = writeln!(text, "{} x {}: {}", e.count, e.context, e.message);

@@ -214,7 +214,8 @@ impl Outputs {
         };
         let mut pushers = Vec::new();
         if let Some(url) = &args.prometheus_rw {
-            let p = Pusher::new("--prometheus-rw", url, &remote_write::HEADERS).map_err(UsageError)?;
+            let p =
+                Pusher::new("--prometheus-rw", url, &remote_write::HEADERS).map_err(UsageError)?;
             pushers.push((Arc::new(p), Protocol::RemoteWrite));
         }
         if let Some(url) = &args.otlp {
@@ -300,10 +301,9 @@ impl Outputs {
             for (pusher, protocol) in &self.pushers {
                 match self.source.body(*protocol, stats) {
                     Ok(body) => pusher.push(body).await,
-                    Err(e) => warnings.push(format!(
-                        "{}: cannot encode the metrics: {e}",
-                        pusher.flag
-                    )),
+                    Err(e) => {
+                        warnings.push(format!("{}: cannot encode the metrics: {e}", pusher.flag))
+                    }
                 }
             }
             warnings
@@ -345,7 +345,12 @@ mod tests {
             ("localhost:1234", Ok("127.0.0.1:1234")),
             ("0.0.0.0:9646", Ok("0.0.0.0:9646")),
             ("[::1]:9646", Ok("[::1]:9646")),
-            ("nowhere", Err("`nowhere` is not a listen address: give e.g. 127.0.0.1:9646 (or 0.0.0.0:9646 with --web-auth)")),
+            (
+                "nowhere",
+                Err(
+                    "`nowhere` is not a listen address: give e.g. 127.0.0.1:9646 (or 0.0.0.0:9646 with --web-auth)",
+                ),
+            ),
         ];
         for (text, want) in listen {
             assert_eq!(

@@ -148,12 +148,24 @@ mod tests {
     #[test]
     fn urls_split_into_a_base_and_a_target() {
         let cases = [
-            ("http://127.0.0.1:9090/api/v1/write", "http://127.0.0.1:9090/", "/api/v1/write"),
-            ("https://u:pw@h/v1/metrics?x=1", "https://u:pw@h/", "/v1/metrics?x=1"),
+            (
+                "http://127.0.0.1:9090/api/v1/write",
+                "http://127.0.0.1:9090/",
+                "/api/v1/write",
+            ),
+            (
+                "https://u:pw@h/v1/metrics?x=1",
+                "https://u:pw@h/",
+                "/v1/metrics?x=1",
+            ),
             ("http://h:4318", "http://h:4318/", "/"),
         ];
         for (url, base, target) in cases {
-            assert_eq!(split(url), Ok((base.to_owned(), target.to_owned())), "{url}");
+            assert_eq!(
+                split(url),
+                Ok((base.to_owned(), target.to_owned())),
+                "{url}"
+            );
         }
     }
 
@@ -170,7 +182,10 @@ mod tests {
         pusher.push(Bytes::from_static(b"x")).await;
         assert_eq!(pusher.counts(), (2, 2));
         let summary = pusher.summary().expect("a summary");
-        assert!(summary.starts_with("--prometheus-rw http://user:***@127.0.0.1:"), "{summary}");
+        assert!(
+            summary.starts_with("--prometheus-rw http://user:***@127.0.0.1:"),
+            "{summary}"
+        );
         assert!(summary.contains("2 of 2 pushes failed"), "{summary}");
         assert!(!summary.contains("s3cret"), "{summary}");
     }

@@ -152,8 +152,12 @@ mod tests {
         assert_eq!(back, request);
         let find = |name: &str, label: (&str, &str)| {
             back.timeseries.iter().find(|t| {
-                t.labels.iter().any(|l| l.name == "__name__" && l.value == name)
-                    && t.labels.iter().any(|l| l.name == label.0 && l.value == label.1)
+                t.labels
+                    .iter()
+                    .any(|l| l.name == "__name__" && l.value == name)
+                    && t.labels
+                        .iter()
+                        .any(|l| l.name == label.0 && l.value == label.1)
             })
         };
         let requests = find("swarm_requests_total", ("name", "/a")).expect("a series");

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 use swarm_core::RunState;
-use swarm_core::metrics::{EntryStats, StatsSnapshot};
 use swarm_core::lock;
+use swarm_core::metrics::{EntryStats, StatsSnapshot};
 
 /// Upper bounds (seconds) of the response-time histogram's buckets, `+Inf` implied.
 pub(crate) const BUCKETS_SECONDS: [f64; 15] = [
@@ -437,7 +437,12 @@ mod tests {
     #[test]
     fn names_beyond_the_cap_fold_into_other_and_totals_stay_exact() {
         // (names recorded, cap, series expected, names folded)
-        let cases = [(5, 10, 5, 0), (10, 10, 10, 0), (100, 10, 11, 90), (10_000, 500, 501, 9_500)];
+        let cases = [
+            (5, 10, 5, 0),
+            (10, 10, 10, 0),
+            (100, 10, 11, 90),
+            (10_000, 500, 501, 9_500),
+        ];
         for (names, cap, series, folded) in cases {
             let stats = stats_with(names);
             let families = Exporter::with_cap(cap).families(&view(&stats));
@@ -524,9 +529,13 @@ mod tests {
         let families = Exporter::default().families(&view(&stats));
         let p = family(&families, "swarm_response_time_percentile_seconds");
         assert_eq!(p.samples.len(), 4 * QUANTILES.len());
-        assert!(p.samples.iter().any(|s| s.labels[0] == ("name", "Aggregated".to_owned())
-            && s.labels[1] == ("quantile", "1".to_owned())
-            && number(&s.value) == 0.001002));
+        assert!(
+            p.samples
+                .iter()
+                .any(|s| s.labels[0] == ("name", "Aggregated".to_owned())
+                    && s.labels[1] == ("quantile", "1".to_owned())
+                    && number(&s.value) == 0.001002)
+        );
         let states = family(&families, "swarm_run_state");
         let on: Vec<&str> = states
             .samples
