@@ -60,7 +60,7 @@ pub(crate) enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sample {
     /// Label names and values, in a fixed order.
-    pub(crate) labels: Vec<(&'static str, String)>,
+    pub(crate) labels: Labels,
     /// The value.
     pub(crate) value: Value,
 }
@@ -90,6 +90,9 @@ pub(crate) struct RunView<'a> {
     pub(crate) state: RunState,
 }
 
+/// Label names and values, in a fixed order.
+type Labels = Vec<(&'static str, String)>;
+
 /// A family with one or more samples per request row.
 struct RowFamily {
     name: &'static str,
@@ -100,7 +103,7 @@ struct RowFamily {
     /// per-row series cannot be summed into it (percentiles).
     aggregate: bool,
     /// The row's values, each with its extra labels.
-    read: fn(&EntryStats) -> Vec<(Vec<(&'static str, String)>, Value)>,
+    read: fn(&EntryStats) -> Vec<(Labels, Value)>,
 }
 
 /// A family of the run as a whole.
@@ -112,7 +115,7 @@ struct RunFamily {
     read: fn(&RunView<'_>) -> Vec<Sample>,
 }
 
-fn one(value: f64) -> Vec<(Vec<(&'static str, String)>, Value)> {
+fn one(value: f64) -> Vec<(Labels, Value)> {
     vec![(Vec::new(), Value::Number(value))]
 }
 
@@ -224,7 +227,7 @@ fn run_state(v: &RunView<'_>) -> Vec<Sample> {
         .collect()
 }
 
-fn percentiles(e: &EntryStats) -> Vec<(Vec<(&'static str, String)>, Value)> {
+fn percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
     if e.num_requests == 0 {
         return Vec::new();
     }
