@@ -7,6 +7,8 @@ use crate::web::{WebSwarm, answer, eventually};
 use quick_xml::events::Event;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 use swarm_tests::otlp_receiver::OtlpReceiver;
 use swarm_tests::prometheus::{Prometheus, free_port};
@@ -38,6 +40,30 @@ fn samples(text: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
 
 fn total(text: &str, family: &str) -> f64 {
     samples(text, family).iter().map(|(_, v)| v).sum()
+}
+
+/// `swarm run get --headless` against `url` for `time` with `users` users (100/s), writing
+/// the JSON report to `json`, with `extra` flags; bounded to a minute.
+fn headless_get(url: &str, users: &str, time: &str, json: &Path, extra: &[&str]) -> Output {
+    run_bounded(
+        swarm()
+            .args([
+                "run",
+                "get",
+                "--headless",
+                "-u",
+                users,
+                "-r",
+                "100",
+                "-t",
+                time,
+            ])
+            .args(["--only-summary", "--host", url])
+            .args(extra)
+            .arg("--json")
+            .arg(json),
+        Duration::from_secs(60),
+    )
 }
 
 fn u(report: &Value, pointer: &str) -> u64 {
@@ -121,28 +147,10 @@ fn prometheus_receives_remote_write_from_a_headless_run() {
     let prometheus = Prometheus::start("rw", None, true);
     let dir = temp_dir("outputs-rw");
     let json = dir.join("report.json");
-    let out = run_bounded(
-        swarm()
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "3",
-                "-r",
-                "100",
-                "-t",
-                "2s",
-            ])
-            .args(["--only-summary", "--push-interval", "500ms"])
-            .arg("--host")
-            .arg(format!("{}/status.php", sim.url()))
-            .arg("--prometheus-rw")
-            .arg(format!("{}/api/v1/write", prometheus.url))
-            .arg("--json")
-            .arg(&json),
-        Duration::from_secs(60),
-    );
+    let url = format!("{}/status.php", sim.url());
+    let write = format!("{}/api/v1/write", prometheus.url);
+    let extra = ["--push-interval", "500ms", "--prometheus-rw", &write];
+    let out = headless_get(&url, "3", "2s", &json, &extra);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("pushes failed"), "{stderr}");
@@ -184,28 +192,9 @@ fn failed_pushes_are_counted_and_never_hold_the_run() {
     let sim = TestSim::start();
     // A port nothing listens on: every push is refused.
     let closed = free_port();
-    let out = run_bounded(
-        swarm()
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "1",
-                "-t",
-                "1s",
-                "--only-summary",
-            ])
-            .arg("--host")
-            .arg(format!("{}/status.php", sim.url()))
-            .arg("--prometheus-rw")
-            .arg(format!(
-                "http://user:s3cret@127.0.0.1:{closed}/api/v1/write"
-            ))
-            .arg("--json")
-            .arg(&json),
-        Duration::from_secs(60),
-    );
+    let url = format!("{}/status.php", sim.url());
+    let write = format!("http://user:s3cret@127.0.0.1:{closed}/api/v1/write");
+    let out = headless_get(&url, "1", "1s", &json, &["--prometheus-rw", &write]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("1 of 1 pushes failed"), "{stderr}");
@@ -227,28 +216,10 @@ fn an_otlp_receiver_gets_names_attributes_and_totals() {
     let receiver = OtlpReceiver::start();
     let dir = temp_dir("outputs-otlp");
     let json = dir.join("report.json");
-    let out = run_bounded(
-        swarm()
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "2",
-                "-r",
-                "100",
-                "-t",
-                "2s",
-            ])
-            .args(["--only-summary", "--push-interval", "500ms"])
-            .arg("--host")
-            .arg(format!("{}/status.php", sim.url()))
-            .arg("--otlp")
-            .arg(receiver.url())
-            .arg("--json")
-            .arg(&json),
-        Duration::from_secs(60),
-    );
+    let url = format!("{}/status.php", sim.url());
+    let otlp = receiver.url();
+    let extra = ["--push-interval", "500ms", "--otlp", &otlp];
+    let out = headless_get(&url, "2", "2s", &json, &extra);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let report = read_json(&json);
@@ -417,30 +388,19 @@ fn junit_shows_each_threshold_and_failed_requests_as_test_cases() {
     let dir = temp_dir("outputs-junit");
     let junit = dir.join("junit.xml");
     let json = dir.join("report.json");
-    let out = run_bounded(
-        swarm()
-            .args([
-                "run",
-                "get",
-                "--headless",
-                "-u",
-                "2",
-                "-r",
-                "100",
-                "-t",
-                "1s",
-            ])
-            .args(["--only-summary"])
-            .args(["--threshold", "p95 < 60s", "--threshold", "fail_ratio < 1%"])
-            .args(["--threshold", "requests > 0"])
-            .arg("--host")
-            .arg(format!("{}/no/such/page", sim.url()))
-            .arg("--junit")
-            .arg(&junit)
-            .arg("--json")
-            .arg(&json),
-        Duration::from_secs(60),
-    );
+    let url = format!("{}/no/such/page", sim.url());
+    let junit_path = junit.to_str().expect("a UTF-8 path");
+    let extra = [
+        "--threshold",
+        "p95 < 60s",
+        "--threshold",
+        "fail_ratio < 1%",
+        "--threshold",
+        "requests > 0",
+        "--junit",
+        junit_path,
+    ];
+    let out = headless_get(&url, "2", "1s", &json, &extra);
     assert_eq!(
         out.status.code(),
         Some(1),

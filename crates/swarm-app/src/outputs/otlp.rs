@@ -144,19 +144,13 @@ pub(crate) fn encode(request: &ExportMetricsServiceRequest) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::series::{Exporter, RunView};
     use super::*;
     use prost::Message as _;
     use swarm_core::RunState;
 
     #[test]
     fn sums_gauges_and_histograms_carry_the_run_identity() {
-        let stats = crate::report::fixture::stats();
-        let families = Exporter::default().families(&RunView {
-            stats: &stats,
-            users: 3,
-            state: RunState::Running,
-        });
+        let (stats, families) = super::super::series::fixture(RunState::Running);
         let resource = vec![("swarm.run_id".to_owned(), "abc".to_owned())];
         let body = encode(&request(&families, &resource, 10.0, 12.5));
         let back = ExportMetricsServiceRequest::decode(body.as_slice()).expect("protobuf");

@@ -129,19 +129,13 @@ pub(crate) fn encode(request: &WriteRequest) -> Result<Vec<u8>, snap::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::series::{Exporter, RunView};
     use super::*;
     use prost::Message as _;
     use swarm_core::RunState;
 
     #[test]
     fn a_request_round_trips_through_snappy_and_protobuf() {
-        let stats = crate::report::fixture::stats();
-        let families = Exporter::default().families(&RunView {
-            stats: &stats,
-            users: 3,
-            state: RunState::Stopped,
-        });
+        let (_, families) = super::super::series::fixture(RunState::Stopped);
         let common = vec![("job".to_owned(), "swarm".to_owned())];
         let request = request(&families, &common, 1_700_000_000_000);
         let body = encode(&request).expect("compresses");

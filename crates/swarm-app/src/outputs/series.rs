@@ -388,6 +388,19 @@ fn merge(into: &mut EntryStats, e: &EntryStats) {
     }
 }
 
+/// The report fixture's stats and their families, with 3 users in `state` (for the
+/// encoders' tests).
+#[cfg(test)]
+pub(crate) fn fixture(state: RunState) -> (StatsSnapshot, Vec<Family>) {
+    let stats = crate::report::fixture::stats();
+    let families = Exporter::default().families(&RunView {
+        stats: &stats,
+        users: 3,
+        state,
+    });
+    (stats, families)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,19 +93,13 @@ pub(crate) fn render(families: &[Family]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::series::{Exporter, RunView};
     use super::*;
     use expect_test::expect;
     use swarm_core::RunState;
 
     #[test]
     fn the_fixture_renders_as_prometheus_reads_it() {
-        let stats = crate::report::fixture::stats();
-        let families = Exporter::default().families(&RunView {
-            stats: &stats,
-            users: 3,
-            state: RunState::Running,
-        });
+        let (_, families) = super::super::series::fixture(RunState::Running);
         let text = render(&families);
         // The start time changes with every run; everything else is fixed.
         let text: String = text
