@@ -20,6 +20,7 @@ const VALIDATE: &str = "1.37.0";
 const SCRIPT: &str = include_str!("kubernetes/manifests.py");
 
 /// The venv's bin directory, creating the venv on first use (as locust_source.rs does).
+/// Only its `python` is run: pip's scripts name the scratch directory in their `#!` line.
 fn venv_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -69,6 +70,13 @@ fn venv_bin() -> PathBuf {
         bin
     })
     .clone()
+}
+
+/// `kubernetes-validate`, run as the venv's python module.
+fn validate(bin: &std::path::Path) -> Command {
+    let mut cmd = Command::new(bin.join("python"));
+    cmd.args(["-m", "kubernetes_validate"]);
+    cmd
 }
 
 fn manifests() -> Vec<PathBuf> {
@@ -125,7 +133,7 @@ fn the_kubernetes_manifests_pass_the_api_schemas_and_agree_with_each_other() {
     let bin = venv_bin();
     for version in ["1.29.0", VALIDATE] {
         let out = run_bounded(
-            Command::new(bin.join("kubernetes-validate"))
+            validate(&bin)
                 .args(["--strict", "-k", version])
                 .args(&files),
             Duration::from_secs(120),
@@ -146,9 +154,7 @@ fn the_kubernetes_manifests_pass_the_api_schemas_and_agree_with_each_other() {
     )
     .unwrap();
     let out = run_bounded(
-        Command::new(bin.join("kubernetes-validate"))
-            .arg("--strict")
-            .arg(&broken),
+        validate(&bin).arg("--strict").arg(&broken),
         Duration::from_secs(120),
     );
     assert!(

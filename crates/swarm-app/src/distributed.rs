@@ -8,7 +8,7 @@ use crate::signals::StopSignals;
 use clap::Args;
 use std::time::{Duration, SystemTime};
 use swarm_core::Segment;
-use swarm_core::segment::share;
+use swarm_core::segment::share_len;
 
 /// The environment variable a Kubernetes Indexed Job sets to each pod's index.
 pub(crate) const JOB_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
@@ -115,7 +115,7 @@ pub(crate) fn planned_users(
     users: usize,
 ) -> usize {
     match segment {
-        Some(s) => share(&scenario.type_weights(), users, s).len(),
+        Some(s) => share_len(&scenario.type_weights(), users, s),
         None => users,
     }
 }

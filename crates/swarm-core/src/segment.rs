@@ -177,6 +177,26 @@ pub fn whole_plan(types: &[TypeWeight], users: usize) -> Vec<usize> {
     counts
 }
 
+/// How many users a whole plan of `users` runs: all of them, unless every type that may grow
+/// has a fixed count (then their sum at most). Without laying the plan out.
+pub fn whole_plan_users(types: &[TypeWeight], users: usize) -> usize {
+    let unbounded = types
+        .iter()
+        .any(|t| t.fixed_count.is_none() && t.weight > 0);
+    if unbounded {
+        users
+    } else {
+        users.min(types.iter().filter_map(|t| t.fixed_count).sum())
+    }
+}
+
+/// How many users `segment` runs of a whole plan of `users` (`share(..).len()`, without
+/// laying the plan out: position `p` of the dealing goes to segment `p mod N`).
+pub fn share_len(types: &[TypeWeight], users: usize, segment: Segment) -> usize {
+    let n = segment.count as usize;
+    (whole_plan_users(types, users) + n - 1 - segment.index as usize) / n
+}
+
 /// The users `segment` runs of a whole plan of `users` users of `types`.
 pub fn share(types: &[TypeWeight], users: usize, segment: Segment) -> Share {
     share_of(types, users, segment)
@@ -292,7 +312,12 @@ mod tests {
                         let spread = per.iter().max().unwrap() - per.iter().min().unwrap();
                         assert!(spread <= 1, "{case}: type {t} per segment {per:?}");
                     }
+                    assert_eq!(whole_plan_users(types, users), planned, "{case}");
                     let totals: Vec<usize> = shares.iter().map(Share::len).collect();
+                    let quick: Vec<usize> = (0..n)
+                        .map(|i| share_len(types, users, Segment::new(i, n).unwrap()))
+                        .collect();
+                    assert_eq!(quick, totals, "{case}");
                     assert_eq!(totals.iter().sum::<usize>(), planned, "{case}");
                     assert!(
                         totals.iter().max().unwrap() - totals.iter().min().unwrap() <= 1,
