@@ -240,7 +240,8 @@ mod tests {
 
     #[test]
     fn segments_parse_and_refuse_with_the_fix() {
-        let table: &[(&str, Result<(u32, u32), &str>)] = &[
+        type Case<'a> = (&'a str, Result<(u32, u32), &'a str>);
+        let table: &[Case<'_>] = &[
             ("0/3", Ok((0, 3))),
             (" 2 / 3 ", Ok((2, 3))),
             ("0/1", Ok((0, 1))),
@@ -305,10 +306,10 @@ mod tests {
                     }
                     assert!(seen.iter().all(|&c| c == 1), "{case}: {seen:?}");
                     // Per type: sums exact, spread at most one.
-                    for t in 0..types.len() {
+                    for (t, &in_whole) in whole.iter().enumerate() {
                         let per: Vec<usize> =
                             shares.iter().map(|s| s.per_type(types.len())[t]).collect();
-                        assert_eq!(per.iter().sum::<usize>(), whole[t], "{case}: type {t}");
+                        assert_eq!(per.iter().sum::<usize>(), in_whole, "{case}: type {t}");
                         let spread = per.iter().max().unwrap() - per.iter().min().unwrap();
                         assert!(spread <= 1, "{case}: type {t} per segment {per:?}");
                     }

@@ -12,9 +12,12 @@ use swarm_core::{
 };
 use tokio::time::{Instant, sleep};
 
-/// Every start: (user index, user type, milliseconds after the test started).
+/// One start: user index, user type, milliseconds after the test started.
+type Start = (u64, &'static str, u128);
+
+/// Every start.
 #[derive(Clone, Default)]
-struct Starts(Arc<Mutex<Vec<(u64, &'static str, u128)>>>);
+struct Starts(Arc<Mutex<Vec<Start>>>);
 
 #[derive(Clone)]
 struct T0(Instant);
