@@ -613,7 +613,7 @@ mod tests {
         record(&metrics, 0..10);
         let r = |run: &str, seg: Option<(u32, u32)>| report(meta(run, seg), &metrics);
         let mut other_scenario = r("run1", Some((1, 3)));
-        other_scenario.meta.scenario = "owncloud".into();
+        other_scenario.meta.scenario = "shop".into();
         let table: Vec<(Vec<Loaded>, &str)> = vec![
             (
                 vec![r("run1", Some((0, 3))), r("run2", Some((1, 3)))],
@@ -621,7 +621,7 @@ mod tests {
             ),
             (
                 vec![r("run1", Some((0, 3))), other_scenario],
-                "r0.json ran scenario `get` but r1.json ran `owncloud`",
+                "r0.json ran scenario `get` but r1.json ran `shop`",
             ),
             (
                 vec![r("run1", Some((0, 3))), r("run1", Some((0, 3)))],
