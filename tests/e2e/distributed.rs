@@ -1,7 +1,7 @@
 //! Distributed runs without a cluster: a local Indexed Job (three `swarm` processes with
 //! `JOB_COMPLETION_INDEX=0..2`, one run id and one start time) against one owncloud-sim, then
 //! `swarm report merge` and `swarm report check`, compared with one process running the whole
-//! plan; the segment and start flags' refusals; Ctrl-C while waiting for `--start-at`.
+//! plan; Ctrl-C while waiting for `--start-at` (the flags' refusals are in cli/usage.rs).
 
 use crate::owncloud::{row, scenario_run};
 use base64::Engine;
@@ -244,71 +244,6 @@ fn an_indexed_job_of_three_merges_to_exactly_one_whole_run() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("is of run `job1` but"),
-        "{}",
-        text(&out)
-    );
-}
-
-#[test]
-fn segment_and_start_flags_refuse_what_cannot_add_up() {
-    let table: &[(&[&str], Option<&str>, &str)] = &[
-        (
-            &["--segments", "3"],
-            None,
-            "JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), which is not set",
-        ),
-        (
-            &["--segments", "3"],
-            Some("3"),
-            "segment 3/3 does not exist",
-        ),
-        (
-            &["--segments", "3"],
-            Some("x"),
-            "JOB_COMPLETION_INDEX=`x` is not a segment index",
-        ),
-        (&["--segment", "1/3", "--segments", "4"], None, "disagree"),
-        (&["--segment", "3"], None, "`3` is not a segment"),
-        (
-            &["--segment", "2/3", "-u", "2"],
-            None,
-            "-u 2 split 3 ways leaves segment 2/3 without a user",
-        ),
-        (&["--run-id", "Not OK"], None, "is not a run id"),
-        (&["--start-at", "noon"], None, "is not a start time"),
-    ];
-    for (args, index, want) in table {
-        let mut cmd = swarm();
-        cmd.args([
-            "run",
-            "get",
-            "--headless",
-            "-H",
-            "http://127.0.0.1:9",
-            "-t",
-            "1s",
-        ])
-        .args(*args);
-        if let Some(i) = index {
-            cmd.env("JOB_COMPLETION_INDEX", i);
-        } else {
-            cmd.env_remove("JOB_COMPLETION_INDEX");
-        }
-        let out = run_bounded(&mut cmd, Duration::from_secs(30));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(want),
-            "{args:?}: {}",
-            text(&out)
-        );
-    }
-    // The web UI would reshape a segment.
-    let mut cmd = swarm();
-    cmd.args(["run", "get", "-H", "http://127.0.0.1:9", "--segment", "0/2"]);
-    let out = run_bounded(&mut cmd, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("add --headless"),
         "{}",
         text(&out)
     );

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-use swarm_tests::{root, run_bounded, swarm, target_dir, temp_dir};
+use swarm_tests::{pip_venv, root, run_bounded, swarm, temp_dir};
 
 /// The kubernetes-validate release the manifests are checked with.
 const VALIDATE: &str = "1.37.0";
@@ -19,55 +19,15 @@ const VALIDATE: &str = "1.37.0";
 /// Prints the manifests' documents as JSON (PyYAML comes with kubernetes-validate).
 const SCRIPT: &str = include_str!("kubernetes/manifests.py");
 
-/// The venv's bin directory, creating the venv on first use (as locust_source.rs does).
-/// Only its `python` is run: pip's scripts name the scratch directory in their `#!` line.
+/// The venv's bin directory, creating the venv under the target dir on first use.
 fn venv_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let venv = target_dir().join(format!("kubernetes-validate-{VALIDATE}-venv"));
-        let bin = venv.join("bin");
-        if bin.join("kubernetes-validate").exists() {
-            return bin;
-        }
-        let scratch = target_dir().join(format!(
-            "kubernetes-validate-{VALIDATE}-venv.partial-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&scratch);
-        let made = run_bounded(
-            Command::new("python3").args(["-m", "venv"]).arg(&scratch),
-            Duration::from_secs(120),
+        let python = pip_venv(
+            &format!("kubernetes-validate-{VALIDATE}-venv"),
+            &format!("kubernetes-validate=={VALIDATE}"),
         );
-        assert!(
-            made.status.success(),
-            "python3 -m venv failed (this test needs python3 with venv):\n{}",
-            text(&made)
-        );
-        let installed = run_bounded(
-            Command::new(scratch.join("bin").join("python"))
-                .args(["-m", "pip", "install", "--disable-pip-version-check"])
-                .args([
-                    "--no-input",
-                    "--quiet",
-                    &format!("kubernetes-validate=={VALIDATE}"),
-                ]),
-            Duration::from_secs(600),
-        );
-        assert!(
-            installed.status.success(),
-            "pip install kubernetes-validate=={VALIDATE} failed (this test needs PyPI):\n{}",
-            text(&installed)
-        );
-        // Another test process may have won the race; its venv is as good as ours.
-        if std::fs::rename(&scratch, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&scratch);
-        }
-        assert!(
-            bin.join("kubernetes-validate").exists(),
-            "no {}",
-            bin.display()
-        );
-        bin
+        python.parent().map(PathBuf::from).unwrap_or_default()
     })
     .clone()
 }

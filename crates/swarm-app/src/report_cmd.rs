@@ -16,7 +16,7 @@ pub(crate) struct CheckArgs {
     /// A JSON report (of a run, or merged by `swarm report merge`).
     pub(crate) report: PathBuf,
     /// A check, repeatable, as `swarm run --threshold`: 'p95 < 500ms', 'fail_ratio < 1%'.
-    #[arg(long = "threshold", value_name = "CHECK", required = true, value_delimiter = ';', value_parser = threshold::parse_threshold)]
+    #[arg(long = "threshold", value_name = "CHECK", value_delimiter = ';', value_parser = threshold::parse_threshold)]
     pub(crate) thresholds: Vec<Threshold>,
 }
 
@@ -76,6 +76,9 @@ fn merge_main(args: &MergeArgs) -> Result<i32> {
         csv_full_history: args.csv_full_history,
         html: args.html.as_deref(),
     };
+    if args.reports.is_empty() {
+        return Err(UsageError(merge::MergeError::NoReports.to_string()).into());
+    }
     if args.json.is_none() && args.csv.is_none() && args.html.is_none() {
         return Err(UsageError(
             "nothing to write: add --json FILE, --csv PREFIX and/or --html FILE".into(),
@@ -108,6 +111,12 @@ fn merge_main(args: &MergeArgs) -> Result<i32> {
 }
 
 fn check_main(args: &CheckArgs) -> Result<i32> {
+    if args.thresholds.is_empty() {
+        return Err(UsageError(
+            "nothing to check: add --threshold CHECK, e.g. --threshold 'p95 < 500ms'".into(),
+        )
+        .into());
+    }
     let loaded = read(&args.report)?;
     let outcomes = threshold::evaluate(&args.thresholds, &loaded.stats);
     print!("{}", threshold::render(&outcomes));

@@ -20,7 +20,7 @@ use swarm_core::metrics::{EntryStats, ExceptionStats, FailureStats, HistoryRow, 
 #[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
     /// The segments' JSON reports (`swarm run --segment I/N --json FILE`), all of one run.
-    #[arg(required = true, value_name = "REPORT")]
+    #[arg(value_name = "REPORT")]
     pub(crate) reports: Vec<PathBuf>,
     /// Write the merged JSON report here.
     #[arg(long)]
@@ -40,7 +40,9 @@ pub(crate) struct MergeArgs {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum MergeError {
     /// Nothing given.
-    #[error("nothing to merge: give the segments' JSON reports")]
+    #[error(
+        "nothing to merge: give the segments' JSON reports, e.g. swarm report merge segment-*.json --json merged.json"
+    )]
     NoReports,
     /// Reports of different runs.
     #[error(
