@@ -115,6 +115,53 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
     }
 }
 
+/// The python of a venv under the target dir holding `requirement` (e.g. `locust==2.47.0`),
+/// made on first use: `python3 -m venv`, then pip from PyPI, into a scratch directory renamed
+/// to `name` only once complete (so an interrupted install is never taken for a venv). Run
+/// tools as `python -m MODULE`: pip's scripts name the scratch directory in their `#!` line.
+pub fn pip_venv(name: &str, requirement: &str) -> PathBuf {
+    let venv = target_dir().join(name);
+    let python = venv.join("bin").join("python");
+    if python.exists() {
+        return python;
+    }
+    let scratch = target_dir().join(format!("{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let shown = |out: &Output| {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let made = run_bounded(
+        Command::new("python3").args(["-m", "venv"]).arg(&scratch),
+        Duration::from_secs(120),
+    );
+    assert!(
+        made.status.success(),
+        "python3 -m venv failed (this test needs python3 with venv):\n{}",
+        shown(&made)
+    );
+    let installed = run_bounded(
+        Command::new(scratch.join("bin").join("python"))
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(["--no-input", "--quiet", requirement]),
+        Duration::from_secs(600),
+    );
+    assert!(
+        installed.status.success(),
+        "pip install {requirement} failed (this test needs PyPI):\n{}",
+        shown(&installed)
+    );
+    // Another test process may have won the race; its venv is as good as ours.
+    if std::fs::rename(&scratch, &venv).is_err() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    assert!(python.exists(), "no {}", python.display());
+    python
+}
+
 /// owncloud-sim running in-process on a free 127.0.0.1 port, on its own runtime thread.
 pub struct TestSim {
     runtime: tokio::runtime::Runtime,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-use swarm_tests::{TestSim, read_json, run_bounded, swarm, target_dir, temp_dir};
+use swarm_tests::{TestSim, pip_venv, read_json, run_bounded, swarm, temp_dir};
 
 /// The Locust release swarm is compatible with.
 const LOCUST: &str = "2.47.0";
@@ -31,48 +31,15 @@ const NOT_SERVED: &[&str] = &[
     "/user",
 ];
 
-/// The venv's python, creating the venv on first use: `python3 -m venv`, then pip from PyPI,
-/// into a scratch directory renamed into place only once complete.
+/// The venv's python, creating the venv under the target dir on first use.
 fn locust_python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
-            let venv = target_dir().join(format!("locust-{LOCUST}-venv"));
-            let python = venv.join("bin").join("python");
-            if python.exists() {
-                return python;
-            }
-            let scratch = target_dir().join(format!(
-                "locust-{LOCUST}-venv.partial-{}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&scratch);
-            let made = run_bounded(
-                Command::new("python3").args(["-m", "venv"]).arg(&scratch),
-                Duration::from_secs(120),
-            );
-            assert!(
-                made.status.success(),
-                "python3 -m venv failed (these tests need python3 with venv):\n{}",
-                text(&made)
-            );
-            let installed = run_bounded(
-                Command::new(scratch.join("bin").join("python"))
-                    .args(["-m", "pip", "install", "--disable-pip-version-check"])
-                    .args(["--no-input", "--quiet", &format!("locust=={LOCUST}")]),
-                Duration::from_secs(600),
-            );
-            assert!(
-                installed.status.success(),
-                "pip install locust=={LOCUST} failed (these tests need PyPI):\n{}",
-                text(&installed)
-            );
-            // Another test process may have won the race; its venv is as good as ours.
-            if std::fs::rename(&scratch, &venv).is_err() {
-                let _ = std::fs::remove_dir_all(&scratch);
-            }
-            assert!(python.exists(), "no {}", python.display());
-            python
+            pip_venv(
+                &format!("locust-{LOCUST}-venv"),
+                &format!("locust=={LOCUST}"),
+            )
         })
         .clone()
 }

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod distributed;
 mod faults;
 mod get;
+mod kubernetes;
 mod library;
 mod locust_source;
 mod outputs;

@@ -14,6 +14,10 @@ pub(crate) enum ReportCommand {
     Compare(CompareArgs),
     /// Redraw a JSON report as HTML and/or CSV files.
     Render(RenderArgs),
+    /// Add up the JSON reports of a distributed run's segments into one exact report.
+    Merge(crate::report::merge::MergeArgs),
+    /// Judge --threshold checks against a saved JSON report (exit 0 if all hold, else 1).
+    Check(crate::report_cmd::CheckArgs),
 }
 
 /// `swarm report compare` options.
@@ -144,6 +148,8 @@ pub(crate) struct RunArgs {
     pub(crate) cpu_sample_interval: Duration,
     #[command(flatten)]
     pub(crate) outputs: crate::outputs::OutputArgs,
+    #[command(flatten)]
+    pub(crate) distributed: crate::distributed::DistributedArgs,
 }
 
 /// A thread count: 0 is refused later with its own message; more than 1024 here.

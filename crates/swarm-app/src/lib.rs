@@ -13,6 +13,7 @@ mod cli;
 mod command;
 mod config;
 mod cpu;
+mod distributed;
 mod error;
 mod live;
 mod logging;

@@ -1,15 +1,32 @@
-//! `swarm report ...`: compare two saved runs, or redraw one as HTML/CSV on demand.
+//! `swarm report ...`: compare two saved runs, redraw one as HTML/CSV on demand, merge a
+//! distributed run's segments into one report, or judge thresholds on a saved report.
 
 use crate::cli::{CompareArgs, RenderArgs, ReportCommand};
 use crate::error::UsageError;
-use crate::report::{ReportInput, Targets, compare, load};
+use crate::report::merge::MergeArgs;
+use crate::report::{ReportInput, Targets, compare, load, merge};
+use crate::threshold::{self, Threshold};
 use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `swarm report check` options.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// A JSON report (of a run, or merged by `swarm report merge`).
+    pub(crate) report: PathBuf,
+    /// A check, repeatable, as `swarm run --threshold`: 'p95 < 500ms', 'fail_ratio < 1%'.
+    #[arg(long = "threshold", value_name = "CHECK", value_delimiter = ';', value_parser = threshold::parse_threshold)]
+    pub(crate) thresholds: Vec<Threshold>,
+}
 
 /// Entry point of `swarm report`: returns the exit code.
 pub(crate) fn main(cmd: ReportCommand) -> Result<i32> {
     match cmd {
         ReportCommand::Compare(args) => compare_main(&args),
         ReportCommand::Render(args) => render_main(&args),
+        ReportCommand::Merge(args) => merge_main(&args),
+        ReportCommand::Check(args) => check_main(&args),
     }
 }
 
@@ -51,4 +68,62 @@ fn render_main(args: &RenderArgs) -> Result<i32> {
         stats: &loaded.stats,
     })?;
     Ok(0)
+}
+
+fn merge_main(args: &MergeArgs) -> Result<i32> {
+    let targets = Targets {
+        json: args.json.as_deref(),
+        csv: args.csv.as_deref(),
+        csv_full_history: args.csv_full_history,
+        html: args.html.as_deref(),
+    };
+    if args.reports.is_empty() {
+        return Err(UsageError(merge::MergeError::NoReports.to_string()).into());
+    }
+    if args.json.is_none() && args.csv.is_none() && args.html.is_none() {
+        return Err(UsageError(
+            "nothing to write: add --json FILE, --csv PREFIX and/or --html FILE".into(),
+        )
+        .into());
+    }
+    targets.check().map_err(UsageError)?;
+    let reports = args
+        .reports
+        .iter()
+        .map(|path| Ok((path.display().to_string(), read(path)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = merge::merge(&reports).map_err(|e| UsageError(e.to_string()))?;
+    // Report commands log nothing (no logger): what the reader must see goes to the terminal.
+    for w in &merged.meta.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "Merged {} reports: {} users, {} requests, {} failures",
+        reports.len(),
+        merged.meta.user_count,
+        merged.stats.total.num_requests,
+        merged.stats.total.num_failures
+    );
+    targets.write(&ReportInput {
+        meta: &merged.meta,
+        stats: &merged.stats,
+    })?;
+    Ok(0)
+}
+
+fn check_main(args: &CheckArgs) -> Result<i32> {
+    if args.thresholds.is_empty() {
+        return Err(UsageError(
+            "nothing to check: add --threshold CHECK, e.g. --threshold 'p95 < 500ms'".into(),
+        )
+        .into());
+    }
+    let loaded = read(&args.report)?;
+    let outcomes = threshold::evaluate(&args.thresholds, &loaded.stats);
+    print!("{}", threshold::render(&outcomes));
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        0
+    } else {
+        1
+    })
 }

@@ -38,7 +38,7 @@ pub(crate) struct Run {
 pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
     let RunRequest {
         scenario,
-        args,
+        mut args,
         matches,
     } = req;
     let scenario = &app.scenarios[scenario];
@@ -68,6 +68,14 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         )
         .into());
     }
+    // From here on `segment` is this process's resolved segment, however it was given.
+    args.distributed.segment = args.distributed.resolve_segment()?;
+    crate::distributed::check(
+        &args.distributed,
+        args.headless,
+        &scenario.users,
+        args.users,
+    )?;
     // Before any user starts: a typo in a report path must not cost a whole run.
     Targets::from_args(&args).check().map_err(UsageError)?;
     let credentials = args
@@ -164,6 +172,8 @@ fn build_runner(scenario: &Scenario, args: &RunArgs, matches: &clap::ArgMatches)
         stop_timeout: args.stop_timeout,
         seed: args.seed,
         reset_stats_after_ramp: args.reset_stats,
+        run_id: args.distributed.run_id.clone(),
+        segment: args.distributed.segment,
         extensions,
         ..RunnerConfig::default()
     };
@@ -229,13 +239,20 @@ pub(crate) fn something_failed(stats: &StatsSnapshot) -> bool {
     stats.total.num_failures > 0 || !stats.exceptions.is_empty()
 }
 
+/// The users this process runs: all of `-u`, or its segment's share.
+fn planned_users(run: &Run) -> usize {
+    let args = &run.args;
+    crate::distributed::planned_users(args.distributed.segment, run.runner.scenario(), args.users)
+}
+
 /// What the reports of a headless run say about it, before any threshold verdict.
 fn run_meta(run: &Run, warnings: &crate::cpu::Warnings) -> RunMeta {
     RunMeta {
         scenario: run.scenario.clone(),
         host: run.args.host.as_deref().map(swarm_http::redact_url),
         run_id: run.runner.run_id().to_owned(),
-        user_count: run.args.users,
+        user_count: planned_users(run),
+        segment: run.args.distributed.segment,
         warnings: crate::cpu::snapshot(warnings),
         thresholds: Vec::new(),
     }
@@ -251,6 +268,16 @@ async fn headless(run: Run) -> Result<i32> {
         run_time: args.run_time,
         host: args.host.clone(),
     };
+    if let Some(name) =
+        crate::distributed::wait_for_start(args.distributed.start_at, &mut signals).await
+    {
+        // Nothing ran, but the reports still say what happened.
+        eprintln!("error: got {name} while waiting for --start-at: nothing ran");
+        let stats = run.runner.snapshot();
+        let warnings = crate::cpu::Warnings::default();
+        finish(&run, &stats, run_meta(&run, &warnings), false, false)?;
+        return Ok(1);
+    }
     let (warnings, watcher) = crate::cpu::spawn_watch(args);
     // In its own task, so a signal can interrupt a hanging on_test_start.
     let start = {
@@ -282,7 +309,7 @@ async fn headless(run: Run) -> Result<i32> {
         finish(&run, &stats, run_meta(&run, &warnings), false, false)?;
         return Ok(1);
     }
-    let mut live = Live::new(args.users, args.only_summary);
+    let mut live = Live::new(planned_users(&run), args.only_summary);
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + args.print_interval,
         args.print_interval,

@@ -14,6 +14,7 @@ pub mod metrics;
 mod runner;
 mod scenario;
 mod secret;
+pub mod segment;
 mod spawn;
 mod sync;
 mod tasks;
@@ -29,6 +30,7 @@ pub use feeder::{Feeder, FeederError, Pick};
 pub use runner::{RunState, Runner, RunnerConfig, RunnerError, TestPlan};
 pub use scenario::{Scenario, UserClass};
 pub use secret::{Secret, redact_userinfo};
+pub use segment::Segment;
 pub use spawn::SpawnPlan;
 pub use sync::lock;
 pub use tasks::{

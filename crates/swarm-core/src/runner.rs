@@ -5,6 +5,7 @@ use crate::ctx::RunInfo;
 use crate::lock;
 use crate::metrics::{Metrics, StatsSnapshot};
 use crate::scenario::{Scenario, TestHook, next_class};
+use crate::segment::{Segment, share_of};
 use crate::spawn::{SpawnPlan, Spawner, UserSet};
 use crate::{Extensions, TaskError, TestCtx};
 use serde::Serialize;
@@ -63,8 +64,11 @@ pub struct RunnerConfig {
     pub reset_stats_after_ramp: bool,
     /// The run id; a random short id when `None`.
     pub run_id: Option<String>,
-    /// Added to every user index (a segment's first index in a distributed run).
+    /// Added to every user index.
     pub user_index_offset: u64,
+    /// Run only this segment's share of every plan (a distributed run's part): its users of
+    /// the whole plan, with their global indices and types, on the whole plan's schedule.
+    pub segment: Option<Segment>,
     /// Shared values every user can read through [`crate::Ctx::get`].
     pub extensions: Extensions,
 }
@@ -80,6 +84,7 @@ impl Default for RunnerConfig {
             reset_stats_after_ramp: false,
             run_id: None,
             user_index_offset: 0,
+            segment: None,
             extensions: Extensions::new(),
         }
     }
@@ -119,6 +124,11 @@ pub enum RunnerError {
     /// A stop came while `on_test_start` ran; no user was started.
     #[error("stopped while on_test_start ran: no user was started")]
     StartInterrupted,
+    /// A segment runs its share of the plan it started with; a new plan would break the sum.
+    #[error(
+        "segment {0} of a distributed run cannot be reshaped: its share of the whole plan is fixed at the start"
+    )]
+    Segmented(Segment),
 }
 
 /// The parts of a running test the runner must reach to reshape or stop it.
@@ -326,15 +336,25 @@ impl Runner {
             }
             Some(Ok(())) => {}
         }
+        let share = self.inner.config.segment.map(|segment| {
+            let share = share_of(&self.inner.scenario.classes, plan.users, segment);
+            tracing::info!(
+                target: "swarm.runner",
+                "Segment {segment}: {} of the plan's {} users, at the plan's times (about {:.2} users/s)",
+                share.len(), plan.users, share.rate(plan.users, plan.spawn_rate)
+            );
+            Arc::new(share)
+        });
+        let target = share.as_ref().map_or(plan.users, |s| s.len());
         tracing::info!(
             target: "swarm.runner",
-            "Ramping to {} users at {:.2} users/s", plan.users, plan.spawn_rate
+            "Ramping to {target} users at {:.2} users/s", plan.spawn_rate
         );
         self.inner.state.send_replace(RunState::Spawning);
         let token = CancellationToken::new();
         let users = Arc::new(Mutex::new(UserSet::new(self.inner.scenario.classes.len())));
         let (plan_tx, plan_rx) = watch::channel(SpawnPlan {
-            users: plan.users,
+            users: target,
             rate: plan.spawn_rate,
         });
         let spawner = Spawner {
@@ -346,6 +366,7 @@ impl Runner {
             state: self.inner.state.clone(),
             live: Arc::clone(&self.inner.live),
             next_index: Arc::clone(&self.inner.next_index),
+            share,
             seed: self.inner.config.seed,
             stop_timeout: self.inner.config.stop_timeout,
             stop_test: {
@@ -401,6 +422,9 @@ impl Runner {
     /// Changes the target user count and spawn rate of the running test.
     pub fn reshape(&self, users: usize, spawn_rate: f64) -> Result<(), RunnerError> {
         validate_rate(spawn_rate)?;
+        if let Some(segment) = self.inner.config.segment {
+            return Err(RunnerError::Segmented(segment));
+        }
         let active = lock(&self.inner.active);
         let Some(active) = active.as_ref() else {
             return Err(RunnerError::NotRunning);

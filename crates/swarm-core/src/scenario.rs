@@ -113,16 +113,43 @@ impl Scenario {
     pub fn classes(&self) -> &[UserClass] {
         &self.classes
     }
+
+    /// The user types' weights and fixed counts, in order (what segments are worked out from).
+    pub fn type_weights(&self) -> Vec<crate::segment::TypeWeight> {
+        self.classes
+            .iter()
+            .map(|c| crate::segment::TypeWeight {
+                weight: c.weight,
+                fixed_count: c.fixed_count,
+            })
+            .collect()
+    }
+}
+
+/// What the user-type distribution reads of a type: a [`UserClass`], or a
+/// [`crate::segment::TypeWeight`] when segments are worked out without the users themselves.
+pub(crate) trait TypeShare {
+    fn weight(&self) -> u32;
+    fn fixed_count(&self) -> Option<usize>;
+}
+
+impl TypeShare for UserClass {
+    fn weight(&self) -> u32 {
+        self.weight
+    }
+    fn fixed_count(&self) -> Option<usize> {
+        self.fixed_count
+    }
 }
 
 /// Which user type the next spawned user gets, given how many of each are running: fixed
 /// counts first, then the weighted type furthest below its share (Locust's distribution,
 /// deterministic and as even as possible at every count).
-pub(crate) fn next_class(classes: &[UserClass], running: &[usize]) -> Option<usize> {
+pub(crate) fn next_class<C: TypeShare>(classes: &[C], running: &[usize]) -> Option<usize> {
     if let Some(i) = classes
         .iter()
         .enumerate()
-        .position(|(i, c)| c.fixed_count.is_some_and(|f| running[i] < f))
+        .position(|(i, c)| c.fixed_count().is_some_and(|f| running[i] < f))
     {
         return Some(i);
     }
@@ -130,14 +157,14 @@ pub(crate) fn next_class(classes: &[UserClass], running: &[usize]) -> Option<usi
         classes
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.fixed_count.is_none() && c.weight > 0)
+            .filter(|(_, c)| c.fixed_count().is_none() && c.weight() > 0)
     };
-    let total_weight: u64 = weighted().map(|(_, c)| u64::from(c.weight)).sum();
+    let total_weight: u64 = weighted().map(|(_, c)| u64::from(c.weight())).sum();
     let weighted_running: usize = weighted().map(|(i, _)| running[i]).sum();
     let next_total = (weighted_running + 1) as f64;
     weighted()
         .map(|(i, c)| {
-            let share = f64::from(c.weight) / total_weight as f64 * next_total;
+            let share = f64::from(c.weight()) / total_weight as f64 * next_total;
             (i, share - running[i] as f64)
         })
         .fold(

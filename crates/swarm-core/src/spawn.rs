@@ -13,6 +13,7 @@ use crate::lock;
 use crate::metrics::Metrics;
 use crate::runner::RunState;
 use crate::scenario::UserClass;
+use crate::segment::Share;
 use crate::user_loop::UserControl;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -45,19 +46,30 @@ struct Ramp {
     origin: Instant,
     rate: f64,
     made: u64,
+    /// A segment's users: change `k` is due when the whole plan's user
+    /// `share[k].global_index` is, so the segments' ramps add up to the whole plan's.
+    share: Option<Arc<Share>>,
 }
 
 impl Ramp {
-    fn new(origin: Instant, rate: f64) -> Self {
+    fn new(origin: Instant, rate: f64, share: Option<Arc<Share>>) -> Self {
         Self {
             origin,
             rate,
             made: 0,
+            share,
         }
     }
 
     /// When change `k` (from 0) is due; the first is due at once.
     fn due(&self, k: u64) -> Instant {
+        let k = match &self.share {
+            Some(share) => usize::try_from(k)
+                .ok()
+                .and_then(|k| share.get(k))
+                .map_or(u64::MAX, |u| u.global_index),
+            None => k,
+        };
         Duration::try_from_secs_f64(k as f64 / self.rate)
             .ok()
             .and_then(|d| self.origin.checked_add(d))
@@ -129,6 +141,8 @@ pub(crate) struct Spawner {
     pub(crate) state: watch::Sender<RunState>,
     pub(crate) live: Arc<AtomicUsize>,
     pub(crate) next_index: Arc<AtomicU64>,
+    /// In a segmented run: the users this segment owns of the whole plan (index and type).
+    pub(crate) share: Option<Arc<Share>>,
     pub(crate) seed: Option<u64>,
     pub(crate) stop_timeout: Duration,
     pub(crate) stop_test: Arc<dyn Fn() + Send + Sync>,
@@ -138,10 +152,21 @@ pub(crate) struct Spawner {
 impl Spawner {
     /// Adds one user; `false` when no user type may grow (all fixed counts reached).
     fn spawn_one(&self, set: &mut UserSet, rng: &mut SmallRng) -> bool {
-        let Some(class) = (self.pick_class)(&self.classes, &set.per_class) else {
-            return false;
+        let (class, index) = match &self.share {
+            // A segment's runs never shrink (they cannot be reshaped), so the count spawned
+            // so far is which of its users comes next.
+            Some(share) => match share.get(set.slots.len()) {
+                Some(user) => (
+                    user.class,
+                    self.next_index.load(Ordering::Acquire) + user.global_index,
+                ),
+                None => return false,
+            },
+            None => match (self.pick_class)(&self.classes, &set.per_class) {
+                Some(class) => (class, self.next_index.fetch_add(1, Ordering::AcqRel)),
+                None => return false,
+            },
         };
-        let index = self.next_index.fetch_add(1, Ordering::AcqRel);
         let rng = match self.seed {
             Some(seed) => SmallRng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             None => SmallRng::from_rng(rng),
@@ -192,7 +217,7 @@ impl Spawner {
             let target = *plan.borrow_and_update();
             // A new plan is a new ramp: it starts now, wherever the last one ended, so an idle
             // period before it never turns into a burst.
-            let mut ramp = Ramp::new(Instant::now(), target.rate);
+            let mut ramp = Ramp::new(Instant::now(), target.rate, self.share.clone());
             let outcome = loop {
                 let behind = Instant::now().saturating_duration_since(ramp.due(ramp.made));
                 if !warned_late && behind > LATE_WARNING {

@@ -66,6 +66,7 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<Value> {
         "scenario": input.meta.scenario,
         "host": input.meta.host,
         "run_id": input.meta.run_id,
+        "segment": input.meta.segment.map(|s| s.to_string()),
         "start_time": s.start_time,
         "end_time": s.taken_at,
         "duration": s.duration_secs(),

@@ -151,6 +151,11 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
         scenario: s(v, "scenario"),
         host: v["host"].as_str().map(str::to_owned),
         run_id: s(v, "run_id"),
+        // Absent in reports written before distributed runs; null for a whole run.
+        segment: match v["segment"].as_str() {
+            Some(text) => Some(text.parse().map_err(|e| format!("`segment`: {e}"))?),
+            None => None,
+        },
         user_count: u(v, "user_count") as usize,
         warnings: list(v, "warnings")
             .filter_map(|w| w.as_str().map(str::to_owned))

@@ -7,6 +7,7 @@ pub(crate) mod csv;
 pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod load;
+pub(crate) mod merge;
 
 use crate::threshold::Verdict;
 use swarm_core::metrics::StatsSnapshot;
@@ -26,6 +27,8 @@ pub(crate) struct RunMeta {
     pub(crate) warnings: Vec<String>,
     /// The `--threshold` checks and their verdicts.
     pub(crate) thresholds: Vec<Verdict>,
+    /// The segment of a distributed run this report covers (`None`: the whole run).
+    pub(crate) segment: Option<swarm_core::Segment>,
 }
 
 /// Everything a report is drawn from.
@@ -225,6 +228,7 @@ pub(crate) mod fixture {
             user_count: 3,
             warnings: vec!["swarm was CPU-bound".into()],
             thresholds: Vec::new(),
+            segment: None,
         }
     }
 }

@@ -214,6 +214,7 @@ impl AppState {
             user_count: last.users,
             warnings: crate::cpu::snapshot(&self.warnings),
             thresholds: Vec::new(),
+            segment: None,
         }
     }
 
