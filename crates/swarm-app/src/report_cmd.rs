@@ -76,6 +76,7 @@ fn merge_main(args: &MergeArgs) -> Result<i32> {
         csv: args.csv.as_deref(),
         csv_full_history: args.csv_full_history,
         html: args.html.as_deref(),
+        junit: None,
     };
     if args.reports.is_empty() {
         return Err(UsageError(merge::MergeError::NoReports.to_string()).into());
