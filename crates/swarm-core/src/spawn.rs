@@ -153,8 +153,8 @@ impl Spawner {
     /// Adds one user; `false` when no user type may grow (all fixed counts reached).
     fn spawn_one(&self, set: &mut UserSet, rng: &mut SmallRng) -> bool {
         let (class, index) = match &self.share {
-            // A segment's runs never shrink (they cannot be reshaped), so the count spawned
-            // so far is which of its users comes next.
+            // A segment never shrinks (it cannot be reshaped), so the count spawned so far
+            // is which of its users comes next.
             Some(share) => match share.get(set.slots.len()) {
                 Some(user) => (
                     user.class,

@@ -133,56 +133,65 @@ fn add_entry(into: &mut EntryStats, from: &EntryStats) {
     into.current_fail_per_sec += from.current_fail_per_sec;
 }
 
-fn merge_entries(all: &[&StatsSnapshot]) -> Vec<EntryStats> {
-    let mut out: Vec<EntryStats> = Vec::new();
-    for e in all.iter().flat_map(|s| &s.entries) {
-        match out
-            .iter_mut()
-            .find(|o| o.kind == e.kind && o.name == e.name)
-        {
-            Some(o) => add_entry(o, e),
-            None => out.push(e.clone()),
+/// The items of every report grouped by `key` in first-seen order, each group added up by
+/// `add` (a hash lookup per item: thousands of failure groups over hundreds of pods stay fast).
+fn group<'a, T: Clone + 'a, K: std::hash::Hash + Eq>(
+    items: impl Iterator<Item = &'a T>,
+    key: impl Fn(&T) -> K,
+    add: impl Fn(&mut T, &T),
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    let mut index: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for item in items {
+        match index.entry(key(item)) {
+            std::collections::hash_map::Entry::Occupied(at) => add(&mut out[*at.get()], item),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(item.clone());
+            }
         }
     }
+    out
+}
+
+fn merge_entries(all: &[&StatsSnapshot]) -> Vec<EntryStats> {
+    let mut out = group(
+        all.iter().flat_map(|s| &s.entries),
+        |e| (e.kind.clone(), e.name.clone()),
+        add_entry,
+    );
     // The snapshot's order: by name, then kind.
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.kind.cmp(&b.kind)));
     out
 }
 
 fn merge_failures(all: &[&StatsSnapshot]) -> Vec<FailureStats> {
-    let mut out: Vec<FailureStats> = Vec::new();
-    for f in all.iter().flat_map(|s| &s.failures) {
-        match out
-            .iter_mut()
-            .find(|o| o.kind == f.kind && o.name == f.name && o.error == f.error)
-        {
-            Some(o) => {
-                o.occurrences += f.occurrences;
-                o.first_seen = [o.first_seen, f.first_seen]
-                    .into_iter()
-                    .flatten()
-                    .reduce(f64::min);
-                o.last_seen = [o.last_seen, f.last_seen]
-                    .into_iter()
-                    .flatten()
-                    .reduce(f64::max);
-            }
-            None => out.push(f.clone()),
-        }
-    }
+    let mut out = group(
+        all.iter().flat_map(|s| &s.failures),
+        |f| (f.kind.clone(), f.name.clone(), f.error.clone()),
+        |o, f| {
+            o.occurrences += f.occurrences;
+            o.first_seen = [o.first_seen, f.first_seen]
+                .into_iter()
+                .flatten()
+                .reduce(f64::min);
+            o.last_seen = [o.last_seen, f.last_seen]
+                .into_iter()
+                .flatten()
+                .reduce(f64::max);
+        },
+    );
     // Stable: groups as frequent keep the first report's order.
     out.sort_by_key(|f| std::cmp::Reverse(f.occurrences));
     out
 }
 
 fn merge_exceptions(all: &[&StatsSnapshot]) -> Vec<ExceptionStats> {
-    let mut out: Vec<ExceptionStats> = Vec::new();
-    for e in all.iter().flat_map(|s| &s.exceptions) {
-        match out.iter_mut().find(|o| o.message == e.message) {
-            Some(o) => o.count += e.count,
-            None => out.push(e.clone()),
-        }
-    }
+    let mut out = group(
+        all.iter().flat_map(|s| &s.exceptions),
+        |e| e.message.clone(),
+        |o, e| o.count += e.count,
+    );
     out.sort_by_key(|e| std::cmp::Reverse(e.count));
     out
 }
@@ -271,17 +280,21 @@ fn merge_rows(timestamp: u64, rows: &[(&HistoryRow, bool)]) -> HistoryRow {
 fn merge_history(all: &[&StatsSnapshot]) -> Vec<HistoryRow> {
     let per_report: Vec<Vec<Tick<'_>>> = all.iter().map(|s| ticks(&s.history)).collect();
     let keys: BTreeSet<(u64, usize)> = per_report.iter().flatten().map(|t| t.key).collect();
+    // Per report: how many of its samples are at or before the current key (keys ascend).
+    let mut reached = vec![0usize; per_report.len()];
     let mut out = Vec::new();
     for key in keys {
         // Each report's latest sample at or before `key`, and whether it still ran then.
-        let current: Vec<(&Tick<'_>, bool)> = per_report
-            .iter()
-            .filter_map(|ticks| {
-                let latest = ticks.iter().take_while(|t| t.key <= key).last()?;
+        let mut current: Vec<(&Tick<'_>, bool)> = Vec::with_capacity(per_report.len());
+        for (ticks, n) in per_report.iter().zip(&mut reached) {
+            while ticks.get(*n).is_some_and(|t| t.key <= key) {
+                *n += 1;
+            }
+            if let Some(latest) = n.checked_sub(1).and_then(|i| ticks.get(i)) {
                 let live = ticks.last().is_some_and(|last| key <= last.key);
-                Some((latest, live))
-            })
-            .collect();
+                current.push((latest, live));
+            }
+        }
         let mut names: Vec<(&str, &str)> = current
             .iter()
             .flat_map(|(t, _)| t.rows.iter().map(|r| (r.name.as_str(), r.kind.as_str())))
@@ -650,6 +663,88 @@ mod tests {
             }
         }
         assert_eq!(merge(&[]).err(), Some(MergeError::NoReports));
+    }
+
+    fn row(t: u64, users: usize, rps: f64, total: u64, p50: u64) -> HistoryRow {
+        HistoryRow {
+            timestamp: t,
+            user_count: users,
+            kind: String::new(),
+            name: "Aggregated".into(),
+            current_rps: rps,
+            current_fail_per_sec: 0.0,
+            window_percentiles_us: vec![p50],
+            total_requests: total,
+            total_failures: 0,
+            total_median_us: p50,
+            total_avg_us: p50 as f64,
+            total_min_us: 10,
+            total_max_us: p50 * 2,
+            total_avg_bytes: 0.0,
+        }
+    }
+
+    /// Per second: users and rates of the segments still running, totals of all of them
+    /// (an ended segment's carried forward), a second sample in one second kept apart.
+    #[test]
+    fn histories_add_up_per_second() {
+        let with_history = |seg: u32, rows: Vec<HistoryRow>| {
+            let mut stats = fixture::stats();
+            stats.history = std::sync::Arc::new(rows);
+            (
+                format!("seg{seg}.json"),
+                Loaded {
+                    meta: meta("run1", Some((seg, 2))),
+                    stats,
+                },
+            )
+        };
+        let a = with_history(
+            0,
+            vec![
+                row(100, 2, 10.0, 10, 1000),
+                row(101, 2, 20.0, 30, 3000),
+                row(102, 2, 5.0, 35, 2000),
+            ],
+        );
+        let b = with_history(
+            1,
+            vec![
+                row(100, 3, 1.0, 1, 500),
+                row(101, 0, 2.0, 3, 4000),
+                row(101, 0, 0.0, 3, 4000),
+            ],
+        );
+        let merged = merge(&[a, b]).expect("merged");
+        let got: Vec<(u64, usize, f64, u64, Vec<u64>)> = merged
+            .stats
+            .history
+            .iter()
+            .map(|r| {
+                (
+                    r.timestamp,
+                    r.user_count,
+                    r.current_rps,
+                    r.total_requests,
+                    r.window_percentiles_us.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (100, 5, 11.0, 11, vec![1000]),
+                (101, 2, 22.0, 33, vec![4000]),
+                // B's second sample in second 101: A's latest is still its 101 one; the
+                // window percentiles are the slowest running segment's.
+                (101, 2, 20.0, 33, vec![4000]),
+                // B has ended: only its totals count.
+                (102, 2, 5.0, 38, vec![2000]),
+            ]
+        );
+        let last = merged.stats.history.last().expect("rows");
+        assert!((last.total_avg_us - (2000.0 * 35.0 + 4000.0 * 3.0) / 38.0).abs() < 1e-9);
+        assert_eq!((last.total_min_us, last.total_max_us), (10, 8000));
     }
 
     #[test]
