@@ -137,7 +137,13 @@ pub(crate) struct Spawner {
 
 impl Spawner {
     /// Adds one user; `false` when no user type may grow (all fixed counts reached).
-    fn spawn_one(&self, set: &mut UserSet, rng: &mut SmallRng) -> bool {
+    /// A pool user of an arrival-rate run gets its `pool` slot; a closed run's user none.
+    pub(crate) fn spawn_one(
+        &self,
+        set: &mut UserSet,
+        rng: &mut SmallRng,
+        pool: Option<crate::arrival::PoolSlot>,
+    ) -> bool {
         let Some(class) = (self.pick_class)(&self.classes, &set.per_class) else {
             return false;
         };
@@ -159,6 +165,7 @@ impl Spawner {
             stop_timeout: self.stop_timeout,
             live: Arc::clone(&self.live),
             stop_test: Arc::clone(&self.stop_test),
+            pool,
         };
         let handle = tokio::spawn(self.classes[class].imp.run(ctx, control));
         set.slots.push(Slot {
@@ -268,7 +275,7 @@ impl Spawner {
                     && ramp.due(ramp.made) <= now
                 {
                     if set.slots.len() < target {
-                        capped = !self.spawn_one(&mut set, rng);
+                        capped = !self.spawn_one(&mut set, rng, None);
                     } else {
                         set.retire_newest();
                     }
