@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod shop_api;
+pub mod stall;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

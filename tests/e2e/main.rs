@@ -8,6 +8,7 @@ mod faults;
 mod get;
 mod library;
 mod locust_source;
+mod open_model;
 mod owncloud;
 mod share;
 mod web;

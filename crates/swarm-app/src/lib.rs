@@ -16,6 +16,7 @@ mod cpu;
 mod error;
 mod live;
 mod logging;
+mod open;
 mod parse;
 mod report;
 mod report_cmd;

@@ -30,6 +30,8 @@ pub(crate) struct Run {
     pub(crate) leftovers: Vec<crate::scenario::LeftoversFn>,
     /// The App's flags.
     pub(crate) args: RunArgs,
+    /// What the load follows: users, arrivals, stages or the scenario's shape.
+    pub(crate) load: crate::open::Load,
 }
 
 /// Entry point of `run SCENARIO`: returns the process exit code.
@@ -66,6 +68,11 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         )
         .into());
     }
+    // The load flags contradict each other before anything starts, not after on_test_start.
+    let load = args
+        .open
+        .load_with(scenario.shape.as_ref())
+        .map_err(UsageError)?;
     // Before any user starts: a typo in a report path must not cost a whole run.
     Targets::from_args(&args).check().map_err(UsageError)?;
     let credentials = args
@@ -80,6 +87,7 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         scenario: scenario.name.clone(),
         leftovers: scenario.leftovers.clone(),
         args,
+        load,
     };
     on_runtime(&run.args.clone(), async move {
         if run.args.headless {
@@ -232,10 +240,12 @@ async fn headless(run: Run) -> Result<i32> {
         host: args.host.clone(),
     };
     let (warnings, watcher) = crate::cpu::spawn_watch(args);
+    let load = run.load.clone();
+    let initial_users = load.initial_users(args.users);
     // In its own task, so a signal can interrupt a hanging on_test_start.
     let start = {
         let runner = run.runner.clone();
-        tokio::spawn(async move { runner.start(plan).await })
+        tokio::spawn(async move { crate::open::start(&runner, plan, load).await })
     };
     tokio::pin!(start);
     let started = tokio::select! {
@@ -262,7 +272,7 @@ async fn headless(run: Run) -> Result<i32> {
         finish(&run, &stats, run_meta(&run, &warnings), false, false)?;
         return Ok(1);
     }
-    let mut live = Live::new(args.users, args.only_summary);
+    let mut live = Live::new(initial_users, args.only_summary);
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + args.print_interval,
         args.print_interval,

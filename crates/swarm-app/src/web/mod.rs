@@ -63,6 +63,7 @@ pub(crate) async fn serve(run: Run, credentials: Option<Credentials>) -> Result<
         run.scenario.clone(),
         args,
         Arc::clone(&warnings),
+        run.load.clone(),
     ));
     let router = api::router(
         Arc::clone(&app),

@@ -92,6 +92,8 @@ pub(crate) struct AppState {
     /// Serialises start, reshape and stop requests from concurrent clients.
     control: tokio::sync::Mutex<()>,
     cache: Mutex<Option<(Instant, Arc<StatsSnapshot>)>>,
+    /// What the flags' load follows (users, arrivals or stages).
+    load: crate::open::Load,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
         scenario: String,
         args: &RunArgs,
         warnings: crate::cpu::Warnings,
+        load: crate::open::Load,
     ) -> Self {
         let defaults = StartRequest::from_args(args);
         Self {
@@ -116,6 +119,7 @@ impl AppState {
             ran: AtomicBool::new(false),
             control: tokio::sync::Mutex::new(()),
             cache: Mutex::new(None),
+            load,
         }
     }
 
@@ -155,7 +159,8 @@ impl AppState {
                 self.ran.store(true, Ordering::Release);
                 // In its own task: a client that hangs up must not cancel a start halfway.
                 let runner = self.runner.clone();
-                tokio::spawn(async move { runner.start(plan).await })
+                let load = self.load.clone();
+                tokio::spawn(async move { crate::open::start(&runner, plan, load).await })
                     .await
                     .map_err(|e| ControlError::Crashed(e.to_string()))??;
                 Ok(StartOutcome::Started { host })

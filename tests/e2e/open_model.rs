@@ -1,0 +1,172 @@
+//! Arrival-rate runs end to end: the real `swarm` binary against a server that stalls
+//! completely for 1 s of every 5 (`swarm_tests::stall`) and against owncloud-sim. The
+//! corrected times show the stalls a closed loop hides, a capped pool counts its dropped
+//! iterations (and a threshold on them fails the run), and the ownCloud scenario's pool
+//! creates and deletes every account it uses.
+
+use crate::owncloud::{row, scenario_run};
+use std::time::Duration;
+use swarm_tests::stall::StallServer;
+use swarm_tests::{TestSim, read_json, run_bounded, swarm, temp_dir};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `swarm run get` headless against `server`, with `extra` flags.
+fn get(server: &StallServer, extra: &[&str]) -> std::process::Output {
+    run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "--only-summary", "--host"])
+            .arg(format!("{}/x", server.url()))
+            .args(extra),
+        Duration::from_secs(60),
+    )
+}
+
+fn ms(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or(-1.0)
+}
+
+#[test]
+fn corrected_times_include_the_stalls_that_plain_times_hide() {
+    let server = StallServer::start(Duration::from_secs(5), Duration::from_secs(1));
+    let dir = temp_dir("open-stall");
+    let json = dir.join("r.json");
+    let csv = dir.join("r");
+    // Two users at 100/s: during a stall both wait on the server and the arrivals queue up
+    // for them (up to 3 s), to run right after it. Their requests are fast, but they were
+    // meant to start up to 1 s earlier.
+    let out = get(
+        &server,
+        &[
+            "--arrival-rate",
+            "100/s",
+            "--pre-allocated-users",
+            "2",
+            "--max-users",
+            "2",
+            "--max-lateness",
+            "3s",
+            "-t",
+            "11s",
+            "--json",
+            json.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    assert_eq!(r["schema"], "swarm-report/2");
+    let total = &r["total"];
+    let plain_p99 = ms(&total["response_time_percentiles"]["0.99"]);
+    let corrected_p99 = ms(&total["corrected_response_time_percentiles"]["0.99"]);
+    assert!(
+        plain_p99 < 300.0,
+        "plain p99 {plain_p99} ms should hide the stalls"
+    );
+    assert!(
+        (800.0..1500.0).contains(&corrected_p99),
+        "corrected p99 {corrected_p99} ms should show the 1 s stalls"
+    );
+    let open = &r["open_model"];
+    assert_eq!(open["arrival"], true);
+    assert_eq!(open["dropped_iterations"], 0, "{open}");
+    let started = open["iterations_started"].as_u64().unwrap();
+    assert!((1000..=1110).contains(&started), "{started} iterations in 11 s at 100/s");
+    assert!(open["late_iterations"].as_u64().unwrap() > 50, "{open}");
+    assert_eq!(total["num_corrected"], total["num_requests"]);
+    // The Locust files stay Locust's; the corrected times get their own.
+    let corrected = std::fs::read_to_string(dir.join("r_corrected_stats.csv")).unwrap();
+    assert!(corrected.starts_with("Type,Name,Corrected Count,"), "{corrected}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Corrected response times"), "{stdout}");
+    assert!(stdout.contains("Arrivals: target 100.00/s"), "{stdout}");
+}
+
+#[test]
+fn a_capped_pool_drops_iterations_and_a_threshold_on_them_fails_the_run() {
+    let server = StallServer::start(Duration::from_secs(5), Duration::from_secs(1));
+    let dir = temp_dir("open-drops");
+    let json = dir.join("r.json");
+    let out = get(
+        &server,
+        &[
+            "--arrival-rate",
+            "50/s",
+            "--pre-allocated-users",
+            "1",
+            "--max-users",
+            "3",
+            "-t",
+            "6s",
+            "--threshold",
+            "dropped_iterations < 1",
+            "--threshold",
+            "corrected p99 < 10s",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", stderr(&out));
+    let r = read_json(&json);
+    let open = &r["open_model"];
+    // The stall holds all three users for up to a second: most of its ~50 arrivals find
+    // none free.
+    let dropped = open["dropped_iterations"].as_u64().unwrap();
+    assert!(dropped >= 30, "{open}");
+    assert_eq!(open["max_users"], 3);
+    assert!(
+        stdout.contains("FAIL  dropped_iterations < 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS  corrected p99 < 10s"), "{stdout}");
+    assert!(stdout.contains(&format!("{dropped} dropped")), "{stdout}");
+}
+
+#[test]
+fn the_owncloud_pool_creates_and_deletes_every_account() {
+    let sim = TestSim::start();
+    let dir = temp_dir("open-oc");
+    let json = dir.join("r.json");
+    let out = run_bounded(
+        &mut scenario_run(
+            "owncloud",
+            &sim,
+            &[
+                "--arrival-rate",
+                "10/s",
+                "--pre-allocated-users",
+                "3",
+                "--max-users",
+                "6",
+                "-t",
+                "5s",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        ),
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = read_json(&json);
+    let open = &r["open_model"];
+    let (created, failed) = row(&r, "POST", "/ocs/v2.php/cloud/users");
+    assert_eq!(failed, 0);
+    assert!((3..=6).contains(&created), "{created} accounts for a pool of 3 to 6");
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (created, 0),
+        "every pool account deleted"
+    );
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left behind: {:?}",
+        sim.non_admin_users()
+    );
+    let started = open["iterations_started"].as_u64().unwrap();
+    assert!(started >= 35, "{open}");
+    assert_eq!(r["total"]["num_failures"], 0);
+}
