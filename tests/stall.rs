@@ -82,9 +82,9 @@ impl StallServer {
                                     counted.fetch_add(1, Ordering::Relaxed);
                                     let at = release(origin.elapsed(), every, stall);
                                     tokio::time::sleep_until(origin + at).await;
-                                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
-                                        b"ok",
-                                    ))))
+                                    Ok::<_, Infallible>(Response::new(Full::new(
+                                        Bytes::from_static(b"ok"),
+                                    )))
                                 }
                             });
                             let _ = http1::Builder::new()

@@ -62,6 +62,11 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
     let total = &r["total"];
     let plain_p99 = ms(&total["response_time_percentiles"]["0.99"]);
     let corrected_p99 = ms(&total["corrected_response_time_percentiles"]["0.99"]);
+    // The numbers, for a reader of the test log (`--nocapture`).
+    println!(
+        "plain p99 {plain_p99} ms, corrected p99 {corrected_p99} ms, open model {}",
+        r["open_model"]
+    );
     assert!(
         plain_p99 < 300.0,
         "plain p99 {plain_p99} ms should hide the stalls"
@@ -74,12 +79,18 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
     assert_eq!(open["arrival"], true);
     assert_eq!(open["dropped_iterations"], 0, "{open}");
     let started = open["iterations_started"].as_u64().unwrap();
-    assert!((1000..=1110).contains(&started), "{started} iterations in 11 s at 100/s");
+    assert!(
+        (1000..=1110).contains(&started),
+        "{started} iterations in 11 s at 100/s"
+    );
     assert!(open["late_iterations"].as_u64().unwrap() > 50, "{open}");
     assert_eq!(total["num_corrected"], total["num_requests"]);
     // The Locust files stay Locust's; the corrected times get their own.
     let corrected = std::fs::read_to_string(dir.join("r_corrected_stats.csv")).unwrap();
-    assert!(corrected.starts_with("Type,Name,Corrected Count,"), "{corrected}");
+    assert!(
+        corrected.starts_with("Type,Name,Corrected Count,"),
+        "{corrected}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Corrected response times"), "{stdout}");
     assert!(stdout.contains("Arrivals: target 100.00/s"), "{stdout}");
@@ -118,10 +129,7 @@ fn a_capped_pool_drops_iterations_and_a_threshold_on_them_fails_the_run() {
     let dropped = open["dropped_iterations"].as_u64().unwrap();
     assert!(dropped >= 30, "{open}");
     assert_eq!(open["max_users"], 3);
-    assert!(
-        stdout.contains("FAIL  dropped_iterations < 1"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("FAIL  dropped_iterations < 1"), "{stdout}");
     assert!(stdout.contains("PASS  corrected p99 < 10s"), "{stdout}");
     assert!(stdout.contains(&format!("{dropped} dropped")), "{stdout}");
 }
@@ -155,7 +163,10 @@ fn the_owncloud_pool_creates_and_deletes_every_account() {
     let open = &r["open_model"];
     let (created, failed) = row(&r, "POST", "/ocs/v2.php/cloud/users");
     assert_eq!(failed, 0);
-    assert!((3..=6).contains(&created), "{created} accounts for a pool of 3 to 6");
+    assert!(
+        (3..=6).contains(&created),
+        "{created} accounts for a pool of 3 to 6"
+    );
     assert_eq!(
         row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
         (created, 0),

@@ -5,8 +5,8 @@
 use crate::values::{
     parse_arrival_rate, parse_arrival_stages, parse_duration, parse_user_stages, parse_users,
 };
-use std::time::Duration;
 use clap::Args;
+use std::time::Duration;
 use swarm_core::{ArrivalPlan, RateSchedule, Runner, RunnerError, TestPlan, UserStages};
 
 /// Users pre-allocated to an arrival-rate run's pool when `--pre-allocated-users` is not given.

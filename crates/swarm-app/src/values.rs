@@ -156,7 +156,9 @@ pub(crate) fn parse_arrival_stages(s: &str) -> Result<swarm_core::RateSchedule, 
         stages.push(swarm_core::RateStage { duration, from, to });
     }
     if stages.iter().all(|st| st.from == 0.0 && st.to == 0.0) {
-        return Err(format!("`{s}` would start nothing: give a stage a rate above 0"));
+        return Err(format!(
+            "`{s}` would start nothing: give a stage a rate above 0"
+        ));
     }
     Ok(swarm_core::RateSchedule::stages(stages))
 }
@@ -299,11 +301,26 @@ mod tests {
             assert_eq!(parse_arrival_rate(text), Ok(rate), "{text}");
         }
         let bad = [
-            ("200", "`200` has no unit: write e.g. 200/s or 90/m (iterations per second or per minute)"),
-            ("0/s", "`0/s` would start nothing: give a rate above 0, e.g. 200/s"),
-            ("-3/s", "`-3/s` is not an arrival rate: write e.g. 200/s or 90/m"),
-            ("x/m", "`x/m` is not an arrival rate: write e.g. 200/s or 90/m"),
-            ("2e6/s", "`2e6/s` is too fast: give at most 1000000 per second"),
+            (
+                "200",
+                "`200` has no unit: write e.g. 200/s or 90/m (iterations per second or per minute)",
+            ),
+            (
+                "0/s",
+                "`0/s` would start nothing: give a rate above 0, e.g. 200/s",
+            ),
+            (
+                "-3/s",
+                "`-3/s` is not an arrival rate: write e.g. 200/s or 90/m",
+            ),
+            (
+                "x/m",
+                "`x/m` is not an arrival rate: write e.g. 200/s or 90/m",
+            ),
+            (
+                "2e6/s",
+                "`2e6/s` is too fast: give at most 1000000 per second",
+            ),
         ];
         for (text, want) in bad {
             assert_eq!(parse_arrival_rate(text), Err(want.to_owned()), "{text}");
@@ -318,26 +335,53 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default();
-        assert_eq!(got, [(30, 0.0, 100.0), (120, 100.0, 100.0), (30, 100.0, 0.0)]);
+        assert_eq!(
+            got,
+            [(30, 0.0, 100.0), (120, 100.0, 100.0), (30, 100.0, 0.0)]
+        );
         let bad_stages = [
-            ("30s", "`30s` is not a stage: write DURATION:RATE or DURATION:FROM-TO, comma-separated, e.g. 30s:0-100/s,2m:100/s,30s:100-0/s"),
-            ("30s:100", "`100` has no unit: write e.g. 200/s or 90/m (iterations per second or per minute)"),
-            ("0s:100/s", "`0s:100/s` lasts no time: give each stage a duration above 0"),
-            ("1m:0/s", "`1m:0/s` would start nothing: give a stage a rate above 0"),
-            ("soon:5/s", "`soon` is not a duration: write e.g. 30s, 5m, 1h30m or 250ms"),
+            (
+                "30s",
+                "`30s` is not a stage: write DURATION:RATE or DURATION:FROM-TO, comma-separated, e.g. 30s:0-100/s,2m:100/s,30s:100-0/s",
+            ),
+            (
+                "30s:100",
+                "`100` has no unit: write e.g. 200/s or 90/m (iterations per second or per minute)",
+            ),
+            (
+                "0s:100/s",
+                "`0s:100/s` lasts no time: give each stage a duration above 0",
+            ),
+            (
+                "1m:0/s",
+                "`1m:0/s` would start nothing: give a stage a rate above 0",
+            ),
+            (
+                "soon:5/s",
+                "`soon` is not a duration: write e.g. 30s, 5m, 1h30m or 250ms",
+            ),
         ];
         for (text, want) in bad_stages {
-            assert_eq!(parse_arrival_stages(text).err(), Some(want.to_owned()), "{text}");
+            assert_eq!(
+                parse_arrival_stages(text).err(),
+                Some(want.to_owned()),
+                "{text}"
+            );
         }
         let users = parse_user_stages("1m:100,5m:100@2,1m:0").map(|s| {
             s.0.iter()
                 .map(|st| (st.duration.as_secs(), st.users, st.rate))
                 .collect::<Vec<_>>()
         });
-        assert_eq!(users, Ok(vec![(60, 100, None), (300, 100, Some(2.0)), (60, 0, None)]));
+        assert_eq!(
+            users,
+            Ok(vec![(60, 100, None), (300, 100, Some(2.0)), (60, 0, None)])
+        );
         assert_eq!(
             parse_user_stages("1m").err().as_deref(),
-            Some("`1m` is not a stage: write DURATION:USERS or DURATION:USERS@RATE, comma-separated, e.g. 1m:100,5m:100,1m:0")
+            Some(
+                "`1m` is not a stage: write DURATION:USERS or DURATION:USERS@RATE, comma-separated, e.g. 1m:100,5m:100,1m:0"
+            )
         );
     }
 }

@@ -295,9 +295,8 @@ impl Executor {
         // The last arrivals (and those waiting for a user) get their iterations finished
         // within the stop timeout, then the test ends as a run time would end it.
         let until = Instant::now() + spawner.stop_timeout;
-        let pending = || {
-            open.busy.load(Ordering::Acquire) > 0 || !lock(&shared.queue).backlog.is_empty()
-        };
+        let pending =
+            || open.busy.load(Ordering::Acquire) > 0 || !lock(&shared.queue).backlog.is_empty();
         while pending() && Instant::now() < until {
             let tick = Instant::now() + Duration::from_millis(10);
             tokio::select! {

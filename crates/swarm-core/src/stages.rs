@@ -235,10 +235,19 @@ mod tests {
         ];
         for (k, t) in cases {
             let got = at(&s, k).unwrap_or(-1.0);
-            assert!((got - t).abs() < 1e-6, "arrival {k}: {got} s, expected {t} s");
+            assert!(
+                (got - t).abs() < 1e-6,
+                "arrival {k}: {got} s, expected {t} s"
+            );
         }
         assert_eq!(at(&s, 1200), None);
-        let rates = [(0.0, 0.0), (5.0, 50.0), (11.0, 100.0), (17.0, 50.0), (30.0, 0.0)];
+        let rates = [
+            (0.0, 0.0),
+            (5.0, 50.0),
+            (11.0, 100.0),
+            (17.0, 50.0),
+            (30.0, 0.0),
+        ];
         for (t, r) in rates {
             assert!((s.rate_at(secs(t)) - r).abs() < 1e-9, "rate at {t} s");
         }

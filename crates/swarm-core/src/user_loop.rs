@@ -61,7 +61,9 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Runs a hook or task, turning a panic into an exception text.
-pub(crate) async fn guarded<T>(fut: impl Future<Output = Result<T, TaskError>>) -> Result<T, TaskError> {
+pub(crate) async fn guarded<T>(
+    fut: impl Future<Output = Result<T, TaskError>>,
+) -> Result<T, TaskError> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(result) => result,
         Err(payload) => Err(TaskError::Exception(format!(

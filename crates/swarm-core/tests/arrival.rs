@@ -110,7 +110,10 @@ impl Paced {
 
 fn runner_of(scenario: Scenario, lengths: &[u64]) -> (Runner, Arc<Log>) {
     let log = Arc::new(Log::default());
-    *log.lengths.lock().unwrap() = lengths.iter().map(|&ms| Duration::from_millis(ms)).collect();
+    *log.lengths.lock().unwrap() = lengths
+        .iter()
+        .map(|&ms| Duration::from_millis(ms))
+        .collect();
     let mut extensions = Extensions::new();
     extensions.insert(Arc::clone(&log));
     let config = RunnerConfig {
@@ -336,7 +339,10 @@ impl Shape for TwoThenEnd {
 async fn a_shape_ends_the_run() {
     let (runner, log) = runner(&[50]);
     let started = Instant::now();
-    runner.start_shape(plan(), Box::new(TwoThenEnd)).await.unwrap();
+    runner
+        .start_shape(plan(), Box::new(TwoThenEnd))
+        .await
+        .unwrap();
     sleep(Duration::from_secs(2)).await;
     assert_eq!(runner.user_count(), 2);
     runner.wait_stopped().await;
@@ -379,7 +385,11 @@ async fn user_stages_ramp_hold_and_end() {
     // once a second, so each count is within one step of the ideal.
     let ideal = [2, 4, 6, 8, 8, 8, 8, 8, 6, 4, 2];
     for (i, (&got, &want)) in seen.iter().zip(&ideal).enumerate() {
-        assert!(got.abs_diff(want) <= 2, "at {} s: {got} users, ideal {want}", i + 1);
+        assert!(
+            got.abs_diff(want) <= 2,
+            "at {} s: {got} users, ideal {want}",
+            i + 1
+        );
     }
     assert_eq!(log.started.load(Ordering::SeqCst), 8);
     assert_eq!(log.stopped.load(Ordering::SeqCst), 8);

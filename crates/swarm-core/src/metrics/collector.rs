@@ -244,10 +244,7 @@ impl Collector {
                 .collect(),
             open: OpenStats {
                 achieved_rate: if secs > 0.0 {
-                    merged
-                        .started
-                        .saturating_sub(base.map_or(0, |b| b.started)) as f64
-                        / secs
+                    merged.started.saturating_sub(base.map_or(0, |b| b.started)) as f64 / secs
                 } else {
                     0.0
                 },

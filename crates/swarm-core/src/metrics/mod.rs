@@ -15,8 +15,8 @@ mod snapshot;
 pub use cpu::process_cpu_time;
 pub use entry::{EntryStats, REPORT_PERCENTILES};
 pub use event::{Event, Outcome};
-pub use open::{OpenStats, TaskStats, quantile_us};
 pub(crate) use open::{OpenCounters, scheduled};
+pub use open::{OpenStats, TaskStats, quantile_us};
 pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
 
 use crate::lock;
@@ -86,7 +86,6 @@ impl Recorder {
                 late,
             );
     }
-
 
     /// Counts a request that was still in flight when its user was stopped (it has no
     /// response time, so it is in no row; reports show the count beside the table).
