@@ -181,3 +181,73 @@ fn the_owncloud_pool_creates_and_deletes_every_account() {
     assert!(started >= 35, "{open}");
     assert_eq!(r["total"]["num_failures"], 0);
 }
+
+#[test]
+fn stages_from_swarm_toml_ramp_hold_and_end_the_run() {
+    let sim = TestSim::start();
+    let dir = temp_dir("open-stages");
+    std::fs::write(dir.join("swarm.toml"), "stages = \"2s:4,2s:4,1s:0\"\n").unwrap();
+    let json = dir.join("r.json");
+    let mut cmd = swarm();
+    cmd.current_dir(&dir)
+        .args(["run", "get", "--headless", "--only-summary", "--host"])
+        .arg(format!("{}/status.php", sim.url()))
+        .arg("--json")
+        .arg(&json);
+    // After `swarm()`, which builds the binaries if they are stale.
+    let started = std::time::Instant::now();
+    let out = run_bounded(&mut cmd, Duration::from_secs(60));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(30), "the stages end the run: {took:?}");
+    let r = read_json(&json);
+    let most = r["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|row| row["user_count"].as_u64())
+        .max();
+    assert_eq!(most, Some(4), "the stages' peak");
+    assert!(stderr(&out).contains("The load shape ended, stopping"), "{}", stderr(&out));
+}
+
+#[test]
+fn contradicting_or_malformed_load_flags_are_usage_errors() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--arrival-rate", "100"],
+            "`100` has no unit: write e.g. 200/s or 90/m",
+        ),
+        (
+            &["--arrival-rate", "10/s", "--stages", "1m:5"],
+            "--stages shapes a user count, which an arrival-rate run does not have",
+        ),
+        (
+            &["--max-users", "3"],
+            "--pre-allocated-users, --max-users and --max-lateness shape an arrival-rate run's pool",
+        ),
+        (
+            &["--arrival-stages", "30s:0-100"],
+            "`0-100` has no unit",
+        ),
+        (
+            &["--arrival-rate", "5/s", "--pre-allocated-users", "9", "--max-users", "2"],
+            "--pre-allocated-users 9 is more than --max-users 2",
+        ),
+    ];
+    for (flags, want) in cases {
+        let out = run_bounded(
+            swarm()
+                .args(["run", "get", "--headless", "--host", "http://127.0.0.1:9/"])
+                .args(flags),
+            Duration::from_secs(30),
+        );
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{flags:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+    }
+    let help = run_bounded(swarm().args(["run", "get", "--help"]), Duration::from_secs(30));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Users' waits are"), "{help}");
+    assert!(help.contains("--arrival-stages <STAGES>"), "{help}");
+}
