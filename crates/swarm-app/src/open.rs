@@ -162,6 +162,23 @@ impl Load {
     }
 }
 
+impl Load {
+    /// An arrival-rate run at `rate` per second with this load's pool (the defaults when it
+    /// is not an arrival-rate load): the web form's arrival-rate start.
+    pub(crate) fn at_rate(&self, rate: f64) -> Load {
+        let (pre_allocated_users, max_users, max_lateness) = match self {
+            Self::Arrival(a) => (a.pre_allocated_users, a.max_users, a.max_lateness),
+            _ => (DEFAULT_POOL, DEFAULT_POOL, Duration::ZERO),
+        };
+        Load::Arrival(ArrivalPlan {
+            schedule: RateSchedule::constant(rate),
+            pre_allocated_users,
+            max_users,
+            max_lateness,
+        })
+    }
+}
+
 /// Starts `plan` on `runner` with `load`: the one start of headless and web runs.
 pub(crate) async fn start(runner: &Runner, plan: TestPlan, load: Load) -> Result<(), RunnerError> {
     match load {

@@ -8,6 +8,7 @@ mod downloads;
 mod form;
 mod guard;
 mod locust;
+mod open;
 mod state;
 
 use crate::report::RunMeta;

@@ -25,6 +25,20 @@ pub(crate) struct StartRequest {
     pub(crate) host: Option<String>,
     /// Stop by itself after this long; only used when starting.
     pub(crate) run_time: Option<Duration>,
+    /// What the start's load follows; only used when starting.
+    pub(crate) load: FormLoad,
+}
+
+/// The load the start form asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum FormLoad {
+    /// The flags' load (users, arrivals, stages or the scenario's shape): what a form
+    /// without a `load` field (Locust's clients) gets.
+    Flags,
+    /// `user_count` users at `spawn_rate`.
+    Users,
+    /// An arrival-rate run at this many iterations per second, with the flags' pool.
+    Arrival(f64),
 }
 
 impl StartRequest {
@@ -35,6 +49,7 @@ impl StartRequest {
             spawn_rate: args.spawn_rate,
             host: args.host.clone(),
             run_time: args.run_time,
+            load: FormLoad::Flags,
         }
     }
 }
@@ -123,6 +138,14 @@ impl AppState {
         }
     }
 
+    /// The flags' load for the start form: `arrival` with its constant rate, or `users`.
+    pub(crate) fn form_load(&self) -> (&'static str, Option<f64>) {
+        match &self.load {
+            crate::open::Load::Arrival(a) => ("arrival", Some(a.schedule.rate_at(Duration::ZERO))),
+            _ => ("users", None),
+        }
+    }
+
     /// Whether any test has started since the program did.
     pub(crate) fn has_run(&self) -> bool {
         self.ran.load(Ordering::Acquire)
@@ -159,7 +182,11 @@ impl AppState {
                 self.ran.store(true, Ordering::Release);
                 // In its own task: a client that hangs up must not cancel a start halfway.
                 let runner = self.runner.clone();
-                let load = self.load.clone();
+                let load = match req.load {
+                    FormLoad::Flags => self.load.clone(),
+                    FormLoad::Users => crate::open::Load::Users,
+                    FormLoad::Arrival(rate) => self.load.at_rate(rate),
+                };
                 tokio::spawn(async move { crate::open::start(&runner, plan, load).await })
                     .await
                     .map_err(|e| ControlError::Crashed(e.to_string()))??;
