@@ -199,7 +199,10 @@ fn stages_from_swarm_toml_ramp_hold_and_end_the_run() {
     let out = run_bounded(&mut cmd, Duration::from_secs(60));
     assert!(out.status.success(), "{}", stderr(&out));
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(30), "the stages end the run: {took:?}");
+    assert!(
+        took < Duration::from_secs(30),
+        "the stages end the run: {took:?}"
+    );
     let r = read_json(&json);
     let most = r["history"]
         .as_array()
@@ -208,7 +211,11 @@ fn stages_from_swarm_toml_ramp_hold_and_end_the_run() {
         .filter_map(|row| row["user_count"].as_u64())
         .max();
     assert_eq!(most, Some(4), "the stages' peak");
-    assert!(stderr(&out).contains("The load shape ended, stopping"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("The load shape ended, stopping"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -226,12 +233,16 @@ fn contradicting_or_malformed_load_flags_are_usage_errors() {
             &["--max-users", "3"],
             "--pre-allocated-users, --max-users and --max-lateness shape an arrival-rate run's pool",
         ),
+        (&["--arrival-stages", "30s:0-100"], "`0-100` has no unit"),
         (
-            &["--arrival-stages", "30s:0-100"],
-            "`0-100` has no unit",
-        ),
-        (
-            &["--arrival-rate", "5/s", "--pre-allocated-users", "9", "--max-users", "2"],
+            &[
+                "--arrival-rate",
+                "5/s",
+                "--pre-allocated-users",
+                "9",
+                "--max-users",
+                "2",
+            ],
             "--pre-allocated-users 9 is more than --max-users 2",
         ),
     ];
@@ -246,8 +257,68 @@ fn contradicting_or_malformed_load_flags_are_usage_errors() {
         assert!(stderr(&out).contains(want), "{flags:?}: {}", stderr(&out));
         assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
     }
-    let help = run_bounded(swarm().args(["run", "get", "--help"]), Duration::from_secs(30));
+    let help = run_bounded(
+        swarm().args(["run", "get", "--help"]),
+        Duration::from_secs(30),
+    );
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("Users' waits are"), "{help}");
     assert!(help.contains("--arrival-stages <STAGES>"), "{help}");
+}
+
+#[test]
+fn the_web_form_starts_an_arrival_rate_run_and_shows_its_numbers() {
+    let sim = TestSim::start();
+    let web = crate::web::WebSwarm::start(
+        &sim.url(),
+        &[
+            "--max-users",
+            "4",
+            "--pre-allocated-users",
+            "2",
+            "--arrival-rate",
+            "5/s",
+        ],
+    );
+    let (status, config) = web.get("/ui/config");
+    assert_eq!(status, 200);
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["load"], "arrival", "{config}");
+    assert_eq!(config["arrival_rate"], 5.0, "{config}");
+    let (status, body) = web.post_form("/swarm", &[("load", "arrival"), ("arrival_rate", "20")]);
+    assert_eq!(status, 200, "{body}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let open = loop {
+        let (_, text) = web.get("/stats/open");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if v["open_model"]["iterations_started"].as_u64() > Some(20) {
+            break v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no arrivals: {v}\n{}",
+            web.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let m = &open["open_model"];
+    assert_eq!(m["arrival"], true, "{open}");
+    assert_eq!(m["target_rate"], 20.0, "{open}");
+    assert_eq!(m["max_users"], 4, "{open}");
+    let rows = open["corrected"].as_array().unwrap();
+    assert_eq!(
+        rows.last().map(|r| r["name"].clone()),
+        Some("Aggregated".into()),
+        "{open}"
+    );
+    // An arrival-rate run has no user count to reshape.
+    let (status, body) = web.post_form("/swarm", &[("user_count", "3")]);
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = web.post_form("/stop", &[]);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left behind: {:?}",
+        sim.non_admin_users()
+    );
 }

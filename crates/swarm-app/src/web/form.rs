@@ -247,7 +247,10 @@ mod tests {
             ),
             ("user_count=1&run_time=0", "run_time: 0 would stop at once"),
             ("load=arrival", "arrival_rate is missing"),
-            ("load=arrival&arrival_rate=0", "arrival_rate `0/s` would start nothing"),
+            (
+                "load=arrival&arrival_rate=0",
+                "arrival_rate `0/s` would start nothing",
+            ),
             ("load=open&user_count=1", "load `open` is not a load"),
             ("load=users", "user_count is missing"),
             // Out of range: each names its limit.
