@@ -54,6 +54,8 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
             json.to_str().unwrap(),
             "--csv",
             csv.to_str().unwrap(),
+            "--html",
+            dir.join("r.html").to_str().unwrap(),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -91,6 +93,9 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
         corrected.starts_with("Type,Name,Corrected Count,"),
         "{corrected}"
     );
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    assert!(html.contains("<table id=\"corrected\">"), "the HTML report's corrected table");
+    assert!(html.contains("<b>0 dropped</b>"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Corrected response times"), "{stdout}");
     assert!(stdout.contains("Arrivals: target 100.00/s"), "{stdout}");

@@ -223,7 +223,11 @@ fn run_meta(run: &Run, warnings: &crate::cpu::Warnings) -> RunMeta {
         scenario: run.scenario.clone(),
         host: run.args.host.as_deref().map(swarm_http::redact_url),
         run_id: run.runner.run_id().to_owned(),
-        user_count: run.args.users,
+        // An arrival-rate run's users are its pool, at most `--max-users`.
+        user_count: match &run.load {
+            crate::open::Load::Arrival(a) => a.max_users,
+            _ => run.args.users,
+        },
         warnings: crate::cpu::snapshot(warnings),
         thresholds: Vec::new(),
     }
