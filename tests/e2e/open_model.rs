@@ -94,7 +94,10 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
         "{corrected}"
     );
     let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
-    assert!(html.contains("<table id=\"corrected\">"), "the HTML report's corrected table");
+    assert!(
+        html.contains("<table id=\"corrected\">"),
+        "the HTML report's corrected table"
+    );
     assert!(html.contains("<b>0 dropped</b>"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Corrected response times"), "{stdout}");

@@ -267,4 +267,31 @@ mod tests {
             assert_eq!(o.load(), Err(want.to_owned()));
         }
     }
+
+    #[test]
+    fn a_scenario_shape_applies_unless_the_flags_choose_a_load() {
+        struct Two;
+        impl swarm_core::Shape for Two {
+            fn tick(
+                &mut self,
+                _: Duration,
+                _: &swarm_core::metrics::StatsSnapshot,
+            ) -> Option<swarm_core::ShapeTick> {
+                None
+            }
+        }
+        let shape = ScenarioShape(std::sync::Arc::new(|| {
+            Box::new(Two) as Box<dyn swarm_core::Shape>
+        }));
+        assert_eq!(
+            args().load_with(Some(&shape)),
+            Ok(Load::Shape(shape.clone()))
+        );
+        let rate = OpenArgs {
+            arrival_rate: Some(5.0),
+            ..args()
+        };
+        assert!(matches!(rate.load_with(Some(&shape)), Ok(Load::Arrival(_))));
+        assert_eq!(args().load_with(None), Ok(Load::Users));
+    }
 }
