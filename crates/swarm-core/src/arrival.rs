@@ -350,8 +350,7 @@ pub(crate) async fn run_pooled<U: crate::User>(
     control: &crate::user_loop::UserControl,
     slot: &mut PoolSlot,
 ) {
-    use crate::TaskError;
-    use crate::user_loop::{guarded, record, user_tasks};
+    use crate::user_loop::{carry_on, guarded, user_tasks};
     let Some((tasks, mut picker)) = user_tasks(user, ctx, control).await else {
         return;
     };
@@ -377,14 +376,8 @@ pub(crate) async fn run_pooled<U: crate::User>(
         };
         ctx.recorder()
             .record_task(key, arrival.intended, started, arrival.period);
-        match result {
-            Ok(()) => {}
-            Err(TaskError::StopUser) => break,
-            Err(TaskError::StopTest) => {
-                (control.stop_test)();
-                break;
-            }
-            Err(error) => record(ctx, &format!("task {}", task.name), &error),
+        if !carry_on(ctx, control, task.name, result) {
+            break;
         }
     }
 }

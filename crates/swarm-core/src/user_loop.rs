@@ -73,7 +73,7 @@ pub(crate) async fn guarded<T>(
     }
 }
 
-pub(crate) fn record(ctx: &Ctx, context: &str, error: &TaskError) {
+fn record(ctx: &Ctx, context: &str, error: &TaskError) {
     match error {
         TaskError::Exception(message) => ctx.recorder().record_exception(message, context),
         TaskError::Failed(message) => {
@@ -167,6 +167,28 @@ pub(crate) async fn user_tasks<U: User>(
     }
 }
 
+/// Records what a task's error means and whether its user goes on: `false` when the task
+/// stopped its user (or the whole test, which is asked to stop here).
+pub(crate) fn carry_on(
+    ctx: &Ctx,
+    control: &UserControl,
+    task: &'static str,
+    result: Result<(), TaskError>,
+) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(TaskError::StopUser) => false,
+        Err(TaskError::StopTest) => {
+            (control.stop_test)();
+            false
+        }
+        Err(error) => {
+            record(ctx, &format!("task {task}"), &error);
+            true
+        }
+    }
+}
+
 /// Runs tasks until cancelled or told to stop; sets `deadline` for `on_stop`.
 async fn run_tasks<U: User>(
     user: &mut U,
@@ -226,14 +248,8 @@ async fn run_tasks<U: User>(
                 result
             }
         };
-        match result {
-            Ok(()) => {}
-            Err(TaskError::StopUser) => break,
-            Err(TaskError::StopTest) => {
-                (control.stop_test)();
-                break;
-            }
-            Err(error) => record(ctx, &format!("task {}", task.name), &error),
+        if !carry_on(ctx, control, task.name, result) {
+            break;
         }
         next_start = wait.next_start(scheduled, Instant::now(), ctx.rng());
     }

@@ -146,6 +146,14 @@ fn hold(secs: u64, rate: f64) -> RateStage {
     }
 }
 
+/// How many values of `h` (µs) lie in `lo..hi`.
+fn recorded_in(h: &hdrhistogram::Histogram<u64>, lo: u64, hi: u64) -> u64 {
+    h.iter_recorded()
+        .filter(|v| (lo..hi).contains(&v.value_iterated_to()))
+        .map(|v| v.count_at_value())
+        .sum()
+}
+
 /// Starts `arrival`, waits until the schedule has ended the run, returns the final stats.
 async fn run_arrival(runner: &Runner, arrival: ArrivalPlan) -> StatsSnapshot {
     runner.start_arrival(plan(), arrival).await.unwrap();
@@ -314,12 +322,7 @@ async fn a_paced_task_held_back_by_an_overrun_counts_its_wait_and_is_late() {
         "corrected {second} µs, max {}",
         e.max_corrected_us
     );
-    let held_back = e
-        .corrected
-        .iter_recorded()
-        .filter(|v| (255_000..265_000).contains(&v.value_iterated_to()))
-        .map(|v| v.count_at_value())
-        .sum::<u64>();
+    let held_back = recorded_in(&e.corrected, 255_000, 265_000);
     assert_eq!(held_back, 1, "one request corrected by its 250 ms wait");
 }
 
@@ -418,15 +421,8 @@ async fn arrivals_allowed_to_wait_run_late_and_count_the_wait() {
     let e = &stats.entries[0];
     // The arrival at 100 ms ended at 260 ms, the one at 200 ms at 270 ms; their own
     // requests took 10 ms each.
-    let corrected_in = |lo: u64, hi: u64| {
-        e.corrected
-            .iter_recorded()
-            .filter(|v| (lo..hi).contains(&v.value_iterated_to()))
-            .map(|v| v.count_at_value())
-            .sum::<u64>()
-    };
-    assert_eq!(corrected_in(159_000, 162_000), 1);
-    assert_eq!(corrected_in(69_000, 72_000), 1);
+    assert_eq!(recorded_in(&e.corrected, 159_000, 162_000), 1);
+    assert_eq!(recorded_in(&e.corrected, 69_000, 72_000), 1);
     assert!(e.percentile_us(0.8) < 20_000);
 }
 
