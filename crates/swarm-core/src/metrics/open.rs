@@ -18,15 +18,33 @@ tokio::task_local! {
     static INTENDED_START: Instant;
 }
 
+/// Scheduled iterations in flight in this process: while there are none (a closed run
+/// without paced waits), recording skips the task-local lookup for one relaxed load.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Leaves [`IN_FLIGHT`] however the iteration ends (a stop drops it mid-way).
+struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Runs `fut` as one scheduled iteration intended to start at `intended`: every event it
 /// records also gets its corrected time (now minus `intended`).
 pub(crate) async fn scheduled<F: std::future::Future>(intended: Instant, fut: F) -> F::Output {
+    IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight;
     INTENDED_START.scope(intended, fut).await
 }
 
 /// The corrected time of an event ending now, inside a scheduled iteration.
 #[inline]
 pub(crate) fn corrected_now() -> Option<Duration> {
+    if IN_FLIGHT.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
     INTENDED_START
         .try_with(|start| Instant::now().saturating_duration_since(*start))
         .ok()
