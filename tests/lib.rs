@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod otlp_receiver;
 pub mod prometheus;
 pub mod shop_api;
+pub mod stall;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

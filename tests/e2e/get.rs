@@ -34,7 +34,7 @@ fn get_hammers_one_url_and_reports_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = read_json(&json);
-    assert_eq!(report["schema"], "swarm-report/1");
+    assert_eq!(report["schema"], "swarm-report/2");
     assert_eq!(report["stats"][0]["name"], "/status.php");
     assert_eq!(report["stats"][0]["method"], "GET");
     assert!(report["total"]["num_requests"].as_u64().unwrap() > 100);

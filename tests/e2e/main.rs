@@ -10,6 +10,7 @@ mod get;
 mod kubernetes;
 mod library;
 mod locust_source;
+mod open_model;
 mod outputs;
 mod owncloud;
 mod share;

@@ -126,7 +126,8 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "SWARM_PRINT_INTERVAL", default_value = "2s", allow_hyphen_values = true, value_parser = parse_duration)]
     pub(crate) print_interval: Duration,
     /// Pass/fail check for CI, repeatable: 'p95 < 500ms', 'GET /x: p99 < 1s',
-    /// 'fail_ratio < 1%', 'rps > 100'. Any failing check makes the exit code 1.
+    /// 'fail_ratio < 1%', 'rps > 100', 'corrected p99 < 1s' (from the intended start),
+    /// 'dropped_iterations < 1'. Any failing check makes the exit code 1.
     #[arg(long = "threshold", env = "SWARM_THRESHOLD", value_name = "CHECK", value_delimiter = ';', value_parser = crate::threshold::parse_threshold)]
     pub(crate) thresholds: Vec<crate::threshold::Threshold>,
     /// Read defaults from this TOML file (default: ./swarm.toml when present).
@@ -150,6 +151,8 @@ pub(crate) struct RunArgs {
     pub(crate) outputs: crate::outputs::OutputArgs,
     #[command(flatten)]
     pub(crate) distributed: crate::distributed::DistributedArgs,
+    #[command(flatten)]
+    pub(crate) open: crate::open::OpenArgs,
 }
 
 /// A thread count: 0 is refused later with its own message; more than 1024 here.

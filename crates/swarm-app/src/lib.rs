@@ -18,6 +18,7 @@ mod error;
 mod live;
 mod logging;
 mod outputs;
+mod open;
 mod parse;
 mod report;
 mod report_cmd;

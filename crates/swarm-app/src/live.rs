@@ -32,7 +32,11 @@ pub(crate) fn before_log() {
 /// The tables as printed: stats, then failures and exceptions when there are any.
 pub(crate) fn tables(stats: &StatsSnapshot, users: usize) -> String {
     let mut out = render_stats_table(stats);
-    for extra in [render_failures_table(stats), render_exceptions_table(stats)] {
+    for extra in [
+        swarm_core::console::render_open_model(stats),
+        render_failures_table(stats),
+        render_exceptions_table(stats),
+    ] {
         if !extra.is_empty() {
             out.push('\n');
             out.push_str(&extra);

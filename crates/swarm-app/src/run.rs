@@ -32,6 +32,8 @@ pub(crate) struct Run {
     pub(crate) args: RunArgs,
     /// Prometheus, remote-write, OTLP and JUnit outputs.
     pub(crate) outputs: crate::outputs::Outputs,
+    /// What the load follows: users, arrivals, stages or the scenario's shape.
+    pub(crate) load: crate::open::Load,
 }
 
 /// Entry point of `run SCENARIO`: returns the process exit code.
@@ -76,6 +78,17 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         &scenario.users,
         args.users,
     )?;
+    // The load flags contradict each other before anything starts, not after on_test_start.
+    let load = args
+        .open
+        .load_with(scenario.shape.as_ref())
+        .map_err(UsageError)?;
+    if args.distributed.segment.is_some() && load != crate::open::Load::Users {
+        return Err(UsageError(
+            "--segment splits -u/-r runs only: leave out --arrival-rate, --arrival-stages and --stages (or the scenario's shape) in a segmented run".into(),
+        )
+        .into());
+    }
     // Before any user starts: a typo in a report path must not cost a whole run.
     Targets::from_args(&args).check().map_err(UsageError)?;
     let credentials = args
@@ -98,6 +111,7 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         leftovers: scenario.leftovers.clone(),
         args,
         outputs,
+        load,
     };
     on_runtime(&run.args.clone(), async move {
         run.outputs.start()?;
@@ -251,7 +265,11 @@ fn run_meta(run: &Run, warnings: &crate::cpu::Warnings) -> RunMeta {
         scenario: run.scenario.clone(),
         host: run.args.host.as_deref().map(swarm_http::redact_url),
         run_id: run.runner.run_id().to_owned(),
-        user_count: planned_users(run),
+        // An arrival-rate run's users are its pool, at most `--max-users`.
+        user_count: match &run.load {
+            crate::open::Load::Arrival(a) => a.max_users,
+            _ => planned_users(run),
+        },
         segment: run.args.distributed.segment,
         warnings: crate::cpu::snapshot(warnings),
         thresholds: Vec::new(),
@@ -279,10 +297,12 @@ async fn headless(run: Run) -> Result<i32> {
         return Ok(1);
     }
     let (warnings, watcher) = crate::cpu::spawn_watch(args);
+    let load = run.load.clone();
+    let initial_users = load.initial_users(args.users);
     // In its own task, so a signal can interrupt a hanging on_test_start.
     let start = {
         let runner = run.runner.clone();
-        tokio::spawn(async move { runner.start(plan).await })
+        tokio::spawn(async move { crate::open::start(&runner, plan, load).await })
     };
     tokio::pin!(start);
     let started = tokio::select! {
@@ -309,7 +329,13 @@ async fn headless(run: Run) -> Result<i32> {
         finish(&run, &stats, run_meta(&run, &warnings), false, false)?;
         return Ok(1);
     }
-    let mut live = Live::new(planned_users(&run), args.only_summary);
+    let mut live = Live::new(
+        match &run.load {
+            crate::open::Load::Users => planned_users(&run),
+            _ => initial_users,
+        },
+        args.only_summary,
+    );
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + args.print_interval,
         args.print_interval,

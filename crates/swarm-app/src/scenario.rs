@@ -71,6 +71,7 @@ pub struct Scenario {
     pub(crate) setups: Vec<SetupFn>,
     pub(crate) leftovers: Vec<LeftoversFn>,
     pub(crate) host_required: bool,
+    pub(crate) shape: Option<crate::open::ScenarioShape>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -94,6 +95,7 @@ impl Scenario {
             setups: Vec::new(),
             leftovers: Vec::new(),
             host_required: true,
+            shape: None,
         }
     }
 
@@ -188,6 +190,21 @@ impl Scenario {
     /// Lets headless runs start without `--host` (the users need none, or build their own).
     pub fn host_optional(mut self) -> Self {
         self.host_required = false;
+        self
+    }
+
+    /// Shapes the user count of its closed runs over time, as Locust's `LoadTestShape`:
+    /// `make` builds a fresh [`swarm_core::Shape`] for each test, which is asked about once a
+    /// second for the users and spawn rate it wants, or for the end of the test. `-u`/`-r`
+    /// are then not used; `--stages` and the arrival-rate flags take precedence over it.
+    pub fn shape<S, F>(mut self, make: F) -> Self
+    where
+        S: swarm_core::Shape,
+        F: Fn() -> S + Send + Sync + 'static,
+    {
+        self.shape = Some(crate::open::ScenarioShape(Arc::new(move || {
+            Box::new(make()) as Box<dyn swarm_core::Shape>
+        })));
         self
     }
 

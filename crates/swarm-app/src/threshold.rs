@@ -18,14 +18,30 @@ enum Metric {
     FailRatio,
     Requests,
     Failures,
+    /// A quantile of the corrected times (from the intended start).
+    CorrectedPercentile(f64),
+    CorrectedMax,
+    /// Arrivals that found no free user (the whole run's, whatever the row).
+    DroppedIterations,
+    /// Scheduled iterations that started more than one period late.
+    LateIterations,
 }
 
 impl Metric {
     fn is_time(self) -> bool {
         matches!(
             self,
-            Self::Avg | Self::Min | Self::Max | Self::Percentile(_)
+            Self::Avg
+                | Self::Min
+                | Self::Max
+                | Self::Percentile(_)
+                | Self::CorrectedPercentile(_)
+                | Self::CorrectedMax
         )
+    }
+
+    fn is_corrected(self) -> bool {
+        matches!(self, Self::CorrectedPercentile(_) | Self::CorrectedMax)
     }
 }
 
@@ -82,7 +98,21 @@ pub(crate) struct Verdict {
 const HELP: &str = "write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'";
 
 fn parse_metric(name: &str) -> Result<Metric, String> {
+    let corrected = name
+        .strip_prefix("corrected")
+        .map(|rest| rest.trim_start_matches([' ', '_']));
+    if let Some(rest) = corrected {
+        return match parse_metric(rest) {
+            Ok(Metric::Percentile(q)) => Ok(Metric::CorrectedPercentile(q)),
+            Ok(Metric::Max) => Ok(Metric::CorrectedMax),
+            _ => Err(format!(
+                "`{name}` is not a corrected time: use corrected p50 ... corrected p99.9, corrected median or corrected max"
+            )),
+        };
+    }
     let metric = match name {
+        "dropped_iterations" => Metric::DroppedIterations,
+        "late_iterations" => Metric::LateIterations,
         "avg" | "mean" => Metric::Avg,
         "min" => Metric::Min,
         "max" => Metric::Max,
@@ -97,7 +127,7 @@ fn parse_metric(name: &str) -> Result<Metric, String> {
         },
         _ => {
             return Err(format!(
-                "unknown metric `{name}`: use avg, min, max, p50..p99.9, rps, fail_ratio, requests or failures"
+                "unknown metric `{name}`: use avg, min, max, p50..p99.9, corrected p50..p99.9, corrected max, rps, fail_ratio, requests, failures, dropped_iterations or late_iterations"
             ));
         }
     };
@@ -229,6 +259,16 @@ fn measure(metric: Metric, e: &EntryStats, stats: &StatsSnapshot) -> (f64, Strin
         Metric::FailRatio => (e.fail_ratio(), format!("{:.2}%", e.fail_ratio() * 100.0)),
         Metric::Requests => (e.num_requests as f64, e.num_requests.to_string()),
         Metric::Failures => (e.num_failures as f64, e.num_failures.to_string()),
+        Metric::CorrectedPercentile(q) => time(e.corrected_percentile_us(q) as f64),
+        Metric::CorrectedMax => time(e.max_corrected_us as f64),
+        Metric::DroppedIterations => {
+            let n = stats.open.dropped_iterations;
+            (n as f64, n.to_string())
+        }
+        Metric::LateIterations => {
+            let n = stats.open.late_iterations;
+            (n as f64, n.to_string())
+        }
     }
 }
 
@@ -245,8 +285,12 @@ pub(crate) fn evaluate(thresholds: &[Threshold], stats: &StatsSnapshot) -> Vec<V
                 Ok(e) => {
                     let (value, shown) = measure(t.metric, e, stats);
                     // A time threshold on a row without requests has nothing to vouch for.
-                    let passed =
-                        (e.num_requests > 0 || !t.metric.is_time()) && t.op.holds(value, t.limit);
+                    let measured = if t.metric.is_corrected() {
+                        e.has_corrected()
+                    } else {
+                        e.num_requests > 0 || !t.metric.is_time()
+                    };
+                    let passed = measured && t.op.holds(value, t.limit);
                     Verdict {
                         threshold: t.text.clone(),
                         passed,
@@ -352,7 +396,7 @@ mod tests {
             bad threshold `p95 < 500`: `500` needs a time unit: write e.g. 500ms, 500s or 500us; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
             bad threshold `p95 < fast`: `fast` needs a time unit: write e.g. fastms, fasts or fastus; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
             bad threshold `p101 < 1s`: `p101` is not a percentile: use p50 ... p99.9; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
-            bad threshold `latency < 1s`: unknown metric `latency`: use avg, min, max, p50..p99.9, rps, fail_ratio, requests or failures; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
+            bad threshold `latency < 1s`: unknown metric `latency`: use avg, min, max, p50..p99.9, corrected p50..p99.9, corrected max, rps, fail_ratio, requests, failures, dropped_iterations or late_iterations; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
             bad threshold `fail_ratio < 5`: fail_ratio `5` is above 1: write a percentage such as 5% or a fraction such as 0.01; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'
             bad threshold `: p95 < 1s`: the row before `:` is empty; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100'"#]]
         .assert_eq(&errors.join("\n"));

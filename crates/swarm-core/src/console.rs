@@ -114,6 +114,63 @@ pub fn render_exceptions_table(snapshot: &StatsSnapshot) -> String {
     out
 }
 
+/// The open model's part of the console: corrected times (from each iteration's intended
+/// start) per row that has them, and the arrival-rate line (target and achieved rate, pool,
+/// dropped and late iterations). Empty in a closed run without paced waits.
+pub fn render_open_model(snapshot: &StatsSnapshot) -> String {
+    let mut out = String::new();
+    let rows: Vec<&EntryStats> = snapshot
+        .entries
+        .iter()
+        .filter(|e| e.has_corrected())
+        .collect();
+    if !rows.is_empty() {
+        out.push_str("Corrected response times (from the intended start, ms)\n");
+        let _ = writeln!(
+            out,
+            "{:<9}{:<52} {:>8} | {:>7} {:>7} {:>7} {:>7}",
+            "Type", "Name", "# reqs", "Med", "95%", "99%", "Max"
+        );
+        let line = |out: &mut String, kind: &str, name: &str, e: &EntryStats| {
+            let _ = writeln!(
+                out,
+                "{kind:<9}{name:<52} {:>8} | {:>7} {:>7} {:>7} {:>7}",
+                e.corrected.len(),
+                format_ms(e.corrected_percentile_us(0.5) as f64),
+                format_ms(e.corrected_percentile_us(0.95) as f64),
+                format_ms(e.corrected_percentile_us(0.99) as f64),
+                format_ms(e.max_corrected_us as f64),
+            );
+        };
+        for e in rows {
+            line(&mut out, &e.kind, &shorten(&e.name, 51), e);
+        }
+        line(&mut out, "", "Aggregated", &snapshot.total);
+    }
+    let o = &snapshot.open;
+    if o.arrival {
+        let _ = writeln!(
+            out,
+            "Arrivals: target {:.2}/s, achieved {:.2}/s, {} started, {} dropped | pool {} users ({} busy, max {})",
+            o.target_rate,
+            o.achieved_rate,
+            o.iterations_started,
+            o.dropped_iterations,
+            o.pool_size,
+            o.busy_users,
+            o.max_users
+        );
+    }
+    if o.late_iterations > 0 {
+        let _ = writeln!(
+            out,
+            "{} iterations started more than one period after their intended start (late)",
+            o.late_iterations
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! It is not an HTTP library: it knows nothing of any protocol. A protocol plug-in (such as
 //! `swarm-http`) times its operations and reports them through [`metrics::Recorder`].
 
+mod arrival;
 mod ctx;
 mod extensions;
 pub mod feeder;
@@ -15,7 +16,9 @@ mod runner;
 mod scenario;
 mod secret;
 pub mod segment;
+mod shape;
 mod spawn;
+pub mod stages;
 mod sync;
 mod tasks;
 mod user;
@@ -24,6 +27,7 @@ mod wait;
 
 pub mod console;
 
+pub use arrival::ArrivalPlan;
 pub use ctx::{Ctx, TestCtx};
 pub use extensions::Extensions;
 pub use feeder::{Feeder, FeederError, Pick};
@@ -31,7 +35,9 @@ pub use runner::{RunState, Runner, RunnerConfig, RunnerError, TestPlan};
 pub use scenario::{Scenario, UserClass};
 pub use secret::{Secret, redact_userinfo};
 pub use segment::Segment;
+pub use shape::{Shape, ShapeTick, UserStages};
 pub use spawn::SpawnPlan;
+pub use stages::{RateSchedule, RateStage, UserStage};
 pub use sync::lock;
 pub use tasks::{
     __call_task, __task_name, BoxFuture, Order, PickerError, Task, TaskCall, TaskFn, Tasks,

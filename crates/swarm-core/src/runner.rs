@@ -129,6 +129,15 @@ pub enum RunnerError {
         "segment {0} of a distributed run cannot be reshaped: its share of the whole plan is fixed at the start"
     )]
     Segmented(Segment),
+    /// The arrival-rate plan cannot run.
+    #[error("{0}")]
+    InvalidArrivalPlan(String),
+    /// An arrival-rate run's pool follows its arrivals: it has no user count to reshape.
+    #[error("this is an arrival-rate run: its load follows the arrival rate, not a user count")]
+    ArrivalRun,
+    /// The load shape asked for the end at its first tick.
+    #[error("the load shape ended before it began: give it at least one stage")]
+    EmptyShape,
 }
 
 /// The parts of a running test the runner must reach to reshape or stop it.
@@ -140,6 +149,7 @@ struct ActiveTest {
     timer: Option<JoinHandle<()>>,
     users: Arc<Mutex<UserSet>>,
     run: Arc<RunInfo>,
+    arrival: bool,
 }
 
 pub(crate) struct Inner {
@@ -294,7 +304,40 @@ impl Runner {
 
     /// Starts a test: resets the stats, runs `on_test_start`, then ramps towards `plan.users`.
     pub async fn start(&self, plan: TestPlan) -> Result<(), RunnerError> {
-        validate_rate(plan.spawn_rate)?;
+        self.start_with(plan, None).await
+    }
+
+    /// Starts an arrival-rate test: resets the stats, runs `on_test_start`, starts the pool's
+    /// pre-allocated users, then hands an iteration to a pool user at every arrival of
+    /// `arrival`'s schedule (users' waits are ignored). `plan.users` and `plan.spawn_rate`
+    /// play no part. Ends when the schedule ends, at `plan.run_time`, or when stopped.
+    pub async fn start_arrival(
+        &self,
+        plan: TestPlan,
+        arrival: crate::ArrivalPlan,
+    ) -> Result<(), RunnerError> {
+        if arrival.max_users == 0 {
+            return Err(RunnerError::InvalidArrivalPlan(
+                "an arrival-rate run needs a pool of at least 1 user".into(),
+            ));
+        }
+        if arrival.pre_allocated_users > arrival.max_users {
+            return Err(RunnerError::InvalidArrivalPlan(format!(
+                "{} pre-allocated users are more than the pool's maximum of {}",
+                arrival.pre_allocated_users, arrival.max_users
+            )));
+        }
+        self.start_with(plan, Some(arrival)).await
+    }
+
+    async fn start_with(
+        &self,
+        plan: TestPlan,
+        arrival: Option<crate::ArrivalPlan>,
+    ) -> Result<(), RunnerError> {
+        if arrival.is_none() {
+            validate_rate(plan.spawn_rate)?;
+        }
         if self.inner.scenario.classes.is_empty() {
             return Err(RunnerError::NoUserTypes);
         }
@@ -303,6 +346,10 @@ impl Runner {
             return Err(RunnerError::AlreadyRunning);
         }
         self.inner.metrics.reset();
+        let open = self.inner.metrics.open();
+        open.arrival.store(arrival.is_some(), Ordering::Relaxed);
+        open.target_rate.store(0f64.to_bits(), Ordering::Relaxed);
+        open.max_users.store(0, Ordering::Relaxed);
         let run = Arc::new(RunInfo {
             run_id: self.inner.run_id.clone(),
             host: plan.host.clone(),
@@ -336,20 +383,29 @@ impl Runner {
             }
             Some(Ok(())) => {}
         }
-        let share = self.inner.config.segment.map(|segment| {
-            let share = share_of(&self.inner.scenario.classes, plan.users, segment);
+        // A segment's share of a closed plan; an arrival-rate run's pool is its own (its
+        // arrivals are what a segment divides, see `crate::segment`).
+        let share = self
+            .inner
+            .config
+            .segment
+            .filter(|_| arrival.is_none())
+            .map(|segment| {
+                let share = share_of(&self.inner.scenario.classes, plan.users, segment);
+                tracing::info!(
+                    target: "swarm.runner",
+                    "Segment {segment}: {} of the plan's {} users, at the plan's times (about {:.2} users/s)",
+                    share.len(), plan.users, share.rate(plan.users, plan.spawn_rate)
+                );
+                Arc::new(share)
+            });
+        let target = share.as_ref().map_or(plan.users, |s| s.len());
+        if arrival.is_none() {
             tracing::info!(
                 target: "swarm.runner",
-                "Segment {segment}: {} of the plan's {} users, at the plan's times (about {:.2} users/s)",
-                share.len(), plan.users, share.rate(plan.users, plan.spawn_rate)
+                "Ramping to {target} users at {:.2} users/s", plan.spawn_rate
             );
-            Arc::new(share)
-        });
-        let target = share.as_ref().map_or(plan.users, |s| s.len());
-        tracing::info!(
-            target: "swarm.runner",
-            "Ramping to {target} users at {:.2} users/s", plan.spawn_rate
-        );
+        }
         self.inner.state.send_replace(RunState::Spawning);
         let token = CancellationToken::new();
         let users = Arc::new(Mutex::new(UserSet::new(self.inner.scenario.classes.len())));
@@ -383,7 +439,18 @@ impl Runner {
                 .reset_stats_after_ramp
                 .then(|| self.inner.metrics.clone()),
         };
-        let spawner = tokio::spawn(spawner.run(plan_rx));
+        let is_arrival = arrival.is_some();
+        let spawner = match arrival {
+            None => tokio::spawn(spawner.run(plan_rx)),
+            Some(plan) => tokio::spawn(
+                crate::arrival::Executor {
+                    spawner,
+                    plan,
+                    metrics: self.inner.metrics.clone(),
+                }
+                .run(),
+            ),
+        };
         let sampler = {
             let metrics = self.inner.metrics.clone();
             let live = Arc::clone(&self.inner.live);
@@ -415,8 +482,14 @@ impl Runner {
             timer,
             users,
             run,
+            arrival: is_arrival,
         });
         Ok(())
+    }
+
+    /// The running test's cancellation token (cancelled when it stops).
+    pub(crate) fn active_token(&self) -> Option<CancellationToken> {
+        lock(&self.inner.active).as_ref().map(|a| a.token.clone())
     }
 
     /// Changes the target user count and spawn rate of the running test.
@@ -429,6 +502,9 @@ impl Runner {
         let Some(active) = active.as_ref() else {
             return Err(RunnerError::NotRunning);
         };
+        if active.arrival {
+            return Err(RunnerError::ArrivalRun);
+        }
         tracing::info!(target: "swarm.runner", "Ramping to {users} users at {spawn_rate:.2} users/s");
         active.plan.send_replace(SpawnPlan {
             users,

@@ -151,8 +151,15 @@ pub(crate) struct Spawner {
 
 impl Spawner {
     /// Adds one user; `false` when no user type may grow (all fixed counts reached).
-    fn spawn_one(&self, set: &mut UserSet, rng: &mut SmallRng) -> bool {
-        let (class, index) = match &self.share {
+    /// A pool user of an arrival-rate run gets its `pool` slot; a closed run's user none.
+    pub(crate) fn spawn_one(
+        &self,
+        set: &mut UserSet,
+        rng: &mut SmallRng,
+        pool: Option<crate::arrival::PoolSlot>,
+    ) -> bool {
+        let share = self.share.as_ref().filter(|_| pool.is_none());
+        let (class, index) = match share {
             // A segment never shrinks (it cannot be reshaped), so the count spawned so far
             // is which of its users comes next.
             Some(share) => match share.get(set.slots.len()) {
@@ -184,6 +191,7 @@ impl Spawner {
             stop_timeout: self.stop_timeout,
             live: Arc::clone(&self.live),
             stop_test: Arc::clone(&self.stop_test),
+            pool,
         };
         let handle = tokio::spawn(self.classes[class].imp.run(ctx, control));
         set.slots.push(Slot {
@@ -293,7 +301,7 @@ impl Spawner {
                     && ramp.due(ramp.made) <= now
                 {
                     if set.slots.len() < target {
-                        capped = !self.spawn_one(&mut set, rng);
+                        capped = !self.spawn_one(&mut set, rng, None);
                     } else {
                         set.retire_newest();
                     }

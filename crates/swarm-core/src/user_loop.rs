@@ -27,6 +27,9 @@ pub(crate) struct UserControl {
     pub(crate) live: Arc<AtomicUsize>,
     /// Asks the runner to stop the whole test (without waiting for it).
     pub(crate) stop_test: Arc<dyn Fn() + Send + Sync>,
+    /// In an arrival-rate run, this user's place in the pool: it runs one task per arrival
+    /// handed to it instead of its own loop of tasks and waits.
+    pub(crate) pool: Option<crate::arrival::PoolSlot>,
 }
 
 /// Leaves the live count exactly once, however the user ends.
@@ -58,7 +61,9 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Runs a hook or task, turning a panic into an exception text.
-async fn guarded<T>(fut: impl Future<Output = Result<T, TaskError>>) -> Result<T, TaskError> {
+pub(crate) async fn guarded<T>(
+    fut: impl Future<Output = Result<T, TaskError>>,
+) -> Result<T, TaskError> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(result) => result,
         Err(payload) => Err(TaskError::Exception(format!(
@@ -78,7 +83,7 @@ fn record(ctx: &Ctx, context: &str, error: &TaskError) {
     }
 }
 
-pub(crate) async fn run_user<U: User>(mut ctx: Ctx, control: UserControl) {
+pub(crate) async fn run_user<U: User>(mut ctx: Ctx, mut control: UserControl) {
     let mut live = LiveGuard(Some(Arc::clone(&control.live)));
     let cancel = control.cancel.clone();
     let stop_timeout = control.stop_timeout;
@@ -119,7 +124,13 @@ pub(crate) async fn run_user<U: User>(mut ctx: Ctx, control: UserControl) {
     };
 
     if deadline.is_none() {
-        run_tasks(&mut user, &mut ctx, &control, &mut deadline).await;
+        match control.pool.take() {
+            Some(mut slot) => {
+                crate::arrival::run_pooled(&mut user, &mut ctx, &control, &mut slot).await;
+                deadline = Some(Instant::now() + stop_timeout);
+            }
+            None => run_tasks(&mut user, &mut ctx, &control, &mut deadline).await,
+        }
     }
     live.leave();
 
@@ -137,6 +148,47 @@ pub(crate) async fn run_user<U: User>(mut ctx: Ctx, control: UserControl) {
     }
 }
 
+/// The user's tasks and their picker; without any (all weights 0) the error is recorded
+/// and the user idles until stopped, as Locust's would, and `None` is returned then.
+pub(crate) async fn user_tasks<U: User>(
+    user: &mut U,
+    ctx: &Ctx,
+    control: &UserControl,
+) -> Option<(crate::Tasks<U>, WeightedPicker)> {
+    let tasks = user.tasks();
+    let weights: Vec<u32> = tasks.tasks.iter().map(|t| t.weight).collect();
+    match WeightedPicker::new(&weights, tasks.order) {
+        Ok(picker) => Some((tasks, picker)),
+        Err(e) => {
+            ctx.recorder().record_exception(&e.to_string(), "tasks");
+            control.cancel.cancelled().await;
+            None
+        }
+    }
+}
+
+/// Records what a task's error means and whether its user goes on: `false` when the task
+/// stopped its user (or the whole test, which is asked to stop here).
+pub(crate) fn carry_on(
+    ctx: &Ctx,
+    control: &UserControl,
+    task: &'static str,
+    result: Result<(), TaskError>,
+) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(TaskError::StopUser) => false,
+        Err(TaskError::StopTest) => {
+            (control.stop_test)();
+            false
+        }
+        Err(error) => {
+            record(ctx, &format!("task {task}"), &error);
+            true
+        }
+    }
+}
+
 /// Runs tasks until cancelled or told to stop; sets `deadline` for `on_stop`.
 async fn run_tasks<U: User>(
     user: &mut U,
@@ -145,20 +197,17 @@ async fn run_tasks<U: User>(
     deadline: &mut Option<Instant>,
 ) {
     let cancel = &control.cancel;
-    let tasks = user.tasks();
     let wait = user.wait_time();
-    let weights: Vec<u32> = tasks.tasks.iter().map(|t| t.weight).collect();
-    let mut picker = match WeightedPicker::new(&weights, tasks.order) {
-        Ok(picker) => picker,
-        Err(e) => {
-            ctx.recorder().record_exception(&e.to_string(), "tasks");
-            // Without tasks the user idles until stopped, as Locust's would.
-            cancel.cancelled().await;
-            *deadline = Some(Instant::now() + control.stop_timeout);
-            return;
-        }
+    let Some((tasks, mut picker)) = user_tasks(user, ctx, control).await else {
+        *deadline = Some(Instant::now() + control.stop_timeout);
+        return;
     };
     let mut next_start = Instant::now() + wait.initial_phase(ctx.rng());
+    // Paced waits promise a start every period after the last one: a task held back by an
+    // overrun of the one before was intended one period after that one's start, and its
+    // corrected times count from there.
+    let period = wait.period();
+    let mut intended = next_start;
     // One stop future for the whole loop: a fresh one per task would register with (and
     // unregister from) the token's waiter list, under its lock, on every request.
     let cancelled = cancel.cancelled();
@@ -180,19 +229,27 @@ async fn run_tasks<U: User>(
         }
         let task = tasks.tasks[picker.pick(ctx.rng())];
         let scheduled = next_start;
-        let result = tokio::select! {
-            biased;
-            () = &mut cancelled => break,
-            result = guarded((task.run)(user, ctx)) => result,
-        };
-        match result {
-            Ok(()) => {}
-            Err(TaskError::StopUser) => break,
-            Err(TaskError::StopTest) => {
-                (control.stop_test)();
-                break;
+        let result = match period {
+            None => tokio::select! {
+                biased;
+                () = &mut cancelled => break,
+                result = guarded((task.run)(user, ctx)) => result,
+            },
+            Some(period) => {
+                let started = Instant::now();
+                let key = (ctx.user_type(), task.name);
+                let result = tokio::select! {
+                    biased;
+                    () = &mut cancelled => break,
+                    result = crate::metrics::scheduled(intended, guarded((task.run)(user, ctx))) => result,
+                };
+                ctx.recorder().record_task(key, intended, started, period);
+                intended = scheduled + period;
+                result
             }
-            Err(error) => record(ctx, &format!("task {}", task.name), &error),
+        };
+        if !carry_on(ctx, control, task.name, result) {
+            break;
         }
         next_start = wait.next_start(scheduled, Instant::now(), ctx.rng());
     }

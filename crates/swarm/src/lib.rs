@@ -47,8 +47,8 @@
 
 pub use swarm_app::{App, BoxError, Scenario, Setup, UsageError, parse_duration, parse_host};
 pub use swarm_core::{
-    Ctx, Feeder, FeederError, Pick, Secret, TaskError, TaskResult, Tasks, TestCtx, User, Wait,
-    tasks,
+    Ctx, Feeder, FeederError, Pick, Secret, Shape, ShapeTick, TaskError, TaskResult, Tasks,
+    TestCtx, User, Wait, tasks,
 };
 pub use swarm_http::{CtxExt, Response, Session};
 
@@ -71,8 +71,8 @@ pub use swarm_core::rand;
 pub mod prelude {
     pub use crate::clap;
     pub use crate::{
-        App, Ctx, CtxExt, Feeder, Pick, Response, Scenario, Secret, Session, Setup, TaskError,
-        TaskResult, Tasks, TestCtx, User, Wait, tasks,
+        App, Ctx, CtxExt, Feeder, Pick, Response, Scenario, Secret, Session, Setup, Shape,
+        ShapeTick, TaskError, TaskResult, Tasks, TestCtx, User, Wait, tasks,
     };
     pub use std::time::Duration;
 }

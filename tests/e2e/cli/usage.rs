@@ -65,7 +65,7 @@ const CASES: &[Case] = &[
         &["run", "get", "--threshold", "latency < 1s"],
         &[],
         None,
-        "error: invalid value 'latency < 1s' for '--threshold <CHECK>': bad threshold `latency < 1s`: unknown metric `latency`: use avg, min, max, p50..p99.9, rps, fail_ratio, requests or failures; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100' (see `swarm --help`)",
+        "error: invalid value 'latency < 1s' for '--threshold <CHECK>': bad threshold `latency < 1s`: unknown metric `latency`: use avg, min, max, p50..p99.9, corrected p50..p99.9, corrected max, rps, fail_ratio, requests, failures, dropped_iterations or late_iterations; write e.g. 'p95 < 500ms', 'GET /x: p99 < 1s', 'fail_ratio < 1%' or 'rps > 100' (see `swarm --help`)",
     ),
     (
         &[

@@ -131,6 +131,47 @@ pub(crate) fn stats_csv(s: &StatsSnapshot) -> String {
     out
 }
 
+/// swarm's own `PREFIX_corrected_stats.csv` (not a Locust file): per row, the times from
+/// each request's intended start (arrival-rate runs, paced waits); `None` when no row has
+/// any, so a closed run writes exactly Locust's files.
+pub(crate) fn corrected_csv(s: &StatsSnapshot) -> Option<String> {
+    if !s.total.has_corrected() {
+        return None;
+    }
+    let mut out = String::new();
+    push_row(
+        &mut out,
+        &header(
+            &[
+                "Type",
+                "Name",
+                "Corrected Count",
+                "Median Corrected Time",
+                "Max Corrected Time",
+            ],
+            &[],
+        ),
+    );
+    for e in s.entries.iter().chain([&s.total]) {
+        let mut row = vec![
+            e.kind.clone(),
+            e.name.clone(),
+            e.corrected.len().to_string(),
+            ms(e.corrected_percentile_us(0.5) as f64),
+            ms(e.max_corrected_us as f64),
+        ];
+        row.extend(REPORT_PERCENTILES.iter().map(|&q| {
+            if e.has_corrected() {
+                ms(e.corrected_percentile_us(q) as f64)
+            } else {
+                "N/A".to_owned()
+            }
+        }));
+        push_row(&mut out, &row);
+    }
+    Some(out)
+}
+
 fn history_row(r: &HistoryRow) -> Vec<String> {
     let mut row = vec![
         r.timestamp.to_string(),
@@ -242,6 +283,14 @@ pub(crate) fn write(input: &ReportInput<'_>, prefix: &Path, full: bool) -> Resul
     for (suffix, text) in files {
         let mut name = prefix.as_os_str().to_owned();
         name.push(suffix);
+        let path = Path::new(&name);
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the CSV report {}", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    if let Some(text) = corrected_csv(s) {
+        let mut name = prefix.as_os_str().to_owned();
+        name.push("_corrected_stats.csv");
         let path = Path::new(&name);
         std::fs::write(path, text)
             .with_context(|| format!("cannot write the CSV report {}", path.display()))?;

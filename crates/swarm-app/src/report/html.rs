@@ -155,6 +155,52 @@ fn stats_table(out: &mut String, s: &StatsSnapshot) {
     out.push_str("</table>\n");
 }
 
+/// The open model's section: the arrival numbers and the corrected times (from each
+/// iteration's intended start); absent from a closed run without paced waits.
+fn open_model_section(out: &mut String, s: &StatsSnapshot) {
+    let o = &s.open;
+    if !o.arrival && !s.total.has_corrected() && o.late_iterations == 0 {
+        return;
+    }
+    out.push_str("<h2>Open model</h2>\n");
+    if o.arrival {
+        let _ = writeln!(
+            out,
+            "<p id=\"arrivals\">Arrival rate: target {:.2}/s at the end, achieved {:.2}/s over the last 10 s; {} iterations started, <b>{} dropped</b> (no free user); pool {} users at the end (max {}).</p>",
+            o.target_rate,
+            o.achieved_rate,
+            o.iterations_started,
+            o.dropped_iterations,
+            o.pool_size,
+            o.max_users
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<p>{} scheduled iterations started more than one period after their intended start (late).</p>",
+        o.late_iterations
+    );
+    if !s.total.has_corrected() {
+        return;
+    }
+    out.push_str("<p>Corrected response times count from each request's intended start (its iteration's arrival, or its paced slot), so they include the time it waited to be sent; milliseconds.</p>\n<table id=\"corrected\">\n<tr><th class=\"l\">Type</th><th class=\"l\">Name</th><th># corrected</th><th>Median</th><th>95%</th><th>99%</th><th>Max</th></tr>\n");
+    let rows = s.entries.iter().filter(|e| e.has_corrected());
+    for (e, class) in rows.map(|e| (e, "")).chain([(&s.total, "total")]) {
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&e.kind),
+            escape(&e.name),
+            e.corrected.len(),
+            format_ms(e.corrected_percentile_us(0.5) as f64),
+            format_ms(e.corrected_percentile_us(0.95) as f64),
+            format_ms(e.corrected_percentile_us(0.99) as f64),
+            format_ms(e.max_corrected_us as f64),
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 fn failures_table(out: &mut String, s: &StatsSnapshot) {
     out.push_str("<h2>Failures</h2>\n");
     if s.failures.is_empty() {
@@ -221,6 +267,7 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<String> {
     summary(&mut out, meta, s);
     thresholds(&mut out, meta);
     stats_table(&mut out, s);
+    open_model_section(&mut out, s);
     failures_table(&mut out, s);
     exceptions_table(&mut out, s);
     charts_section(&mut out, s)?;

@@ -7,10 +7,13 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use serde_json::{Value, json};
-use swarm_core::metrics::{EntryStats, REPORT_PERCENTILES};
+use swarm_core::metrics::{EntryStats, REPORT_PERCENTILES, TaskStats, quantile_us};
 
-/// The schema identifier; bump on incompatible changes.
-pub(crate) const SCHEMA: &str = "swarm-report/1";
+/// The schema identifier; bump on incompatible changes. Version 2 added the corrected times
+/// (every row), `open_model` and `tasks`.
+pub(crate) const SCHEMA: &str = "swarm-report/2";
+/// Older schemas this swarm still reads (their missing fields read as empty).
+pub(crate) const READS: [&str; 2] = [SCHEMA, "swarm-report/1"];
 
 fn histogram_base64(h: &hdrhistogram::Histogram<u64>) -> Result<String> {
     let mut buf = Vec::new();
@@ -24,12 +27,30 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
+/// Percentiles in ms keyed as Locust keys them (`"0.5"`, `"0.99"`...).
+fn percentiles(at: impl Fn(f64) -> u64) -> serde_json::Map<String, Value> {
+    REPORT_PERCENTILES
+        .iter()
+        .map(|&q| (format!("{q}"), json!(ms(at(q)))))
+        .collect()
+}
+
+/// One scheduled task's iterations: counts, both kinds of percentiles, both histograms.
+fn task_json(t: &TaskStats) -> Result<Value> {
+    Ok(json!({
+        "user_type": t.user_type,
+        "name": t.name,
+        "iterations": t.iterations,
+        "late": t.late,
+        "duration_percentiles": percentiles(|q| quantile_us(&t.durations, q)),
+        "corrected_percentiles": percentiles(|q| quantile_us(&t.corrected, q)),
+        "histogram_us": histogram_base64(&t.durations)?,
+        "corrected_histogram_us": histogram_base64(&t.corrected)?,
+    }))
+}
+
 /// One stats row with Locust's field names plus swarm's exact percentiles and histogram.
 pub(crate) fn entry_json(e: &EntryStats, start_time: f64, end_time: f64) -> Result<Value> {
-    let percentiles: serde_json::Map<String, Value> = REPORT_PERCENTILES
-        .iter()
-        .map(|&q| (format!("{q}"), json!(ms(e.percentile_us(q)))))
-        .collect();
     Ok(json!({
         "name": e.name,
         "method": e.kind,
@@ -46,9 +67,15 @@ pub(crate) fn entry_json(e: &EntryStats, start_time: f64, end_time: f64) -> Resu
         "avg_content_length": e.avg_bytes(),
         "current_rps": e.current_rps,
         "current_fail_per_sec": e.current_fail_per_sec,
-        "response_time_percentiles": percentiles,
+        "response_time_percentiles": percentiles(|q| e.percentile_us(q)),
+        // From the intended start of each request's iteration (arrival-rate runs and paced
+        // waits); empty histogram and zeros otherwise.
+        "num_corrected": e.corrected.len(),
+        "max_corrected_response_time": ms(e.max_corrected_us),
+        "corrected_response_time_percentiles": percentiles(|q| e.corrected_percentile_us(q)),
         "histogram_us": histogram_base64(&e.response_times)?,
         "ttfb_histogram_us": histogram_base64(&e.ttfb)?,
+        "corrected_histogram_us": histogram_base64(&e.corrected)?,
     }))
 }
 
@@ -87,6 +114,8 @@ pub(crate) fn render(input: &ReportInput<'_>) -> Result<Value> {
             "count": e.count, "msg": e.message, "context": e.context,
         })).collect::<Vec<_>>(),
         "history": s.history,
+        "open_model": s.open,
+        "tasks": s.tasks.iter().map(task_json).collect::<Result<Vec<_>>>()?,
     }))
 }
 

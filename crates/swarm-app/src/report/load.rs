@@ -1,14 +1,16 @@
 //! Reads a saved JSON report back into stats, so reports can be redrawn and runs compared.
 
 use super::RunMeta;
-use super::json::SCHEMA;
+use super::json::{READS, SCHEMA};
 use crate::threshold::Verdict;
 use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use serde_json::Value;
 use std::path::Path;
-use swarm_core::metrics::{EntryStats, ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+use swarm_core::metrics::{
+    EntryStats, ExceptionStats, FailureStats, HistoryRow, OpenStats, StatsSnapshot, TaskStats,
+};
 
 /// Why a report could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +85,43 @@ fn entry(v: &Value) -> Result<EntryStats, String> {
         current_fail_per_sec: f(v, "current_fail_per_sec"),
         response_times: histogram(v, "histogram_us")?,
         ttfb: histogram(v, "ttfb_histogram_us")?,
+        corrected: optional_histogram(v, "corrected_histogram_us")?,
+        max_corrected_us: us(v, "max_corrected_response_time"),
     })
+}
+
+/// A histogram a `swarm-report/1` file does not have: empty then.
+fn optional_histogram(v: &Value, key: &str) -> Result<Histogram<u64>, String> {
+    if v[key].is_null() {
+        Histogram::new(3).map_err(|e| format!("{e:?}"))
+    } else {
+        histogram(v, key)
+    }
+}
+
+fn task(v: &Value) -> Result<TaskStats, String> {
+    Ok(TaskStats {
+        user_type: s(v, "user_type"),
+        name: s(v, "name"),
+        iterations: u(v, "iterations"),
+        late: u(v, "late"),
+        durations: histogram(v, "histogram_us")?,
+        corrected: histogram(v, "corrected_histogram_us")?,
+    })
+}
+
+fn open_model(v: &Value) -> OpenStats {
+    OpenStats {
+        arrival: v["arrival"].as_bool().unwrap_or(false),
+        target_rate: f(v, "target_rate"),
+        achieved_rate: f(v, "achieved_rate"),
+        iterations_started: u(v, "iterations_started"),
+        dropped_iterations: u(v, "dropped_iterations"),
+        late_iterations: u(v, "late_iterations"),
+        pool_size: u(v, "pool_size") as usize,
+        busy_users: u(v, "busy_users") as usize,
+        max_users: u(v, "max_users") as usize,
+    }
 }
 
 fn history_row(v: &Value) -> HistoryRow {
@@ -115,7 +153,7 @@ fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
 /// Rebuilds a report from its JSON value.
 pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
     match v["schema"].as_str() {
-        Some(SCHEMA) => {}
+        Some(known) if READS.contains(&known) => {}
         Some(other) => return Err(format!("schema `{other}`, this swarm reads `{SCHEMA}`")),
         None => return Err("no `schema` field".into()),
     }
@@ -146,6 +184,8 @@ pub(crate) fn from_value(v: &Value) -> Result<Loaded, String> {
         history: std::sync::Arc::new(list(v, "history").map(history_row).collect()),
         window_percentiles_us: Vec::new(),
         interrupted: u(v, "interrupted"),
+        tasks: list(v, "tasks").map(task).collect::<Result<Vec<_>, _>>()?,
+        open: open_model(&v["open_model"]),
     };
     let meta = RunMeta {
         scenario: s(v, "scenario"),
@@ -182,7 +222,7 @@ pub(crate) fn read_value(path: &Path) -> Result<Value, LoadError> {
         path: shown.clone(),
         reason: format!("not JSON: {e}"),
     })?;
-    if value["schema"].as_str() != Some(SCHEMA) {
+    if !value["schema"].as_str().is_some_and(|s| READS.contains(&s)) {
         return Err(LoadError::NotAReport {
             path: shown,
             reason: format!("its `schema` is not `{SCHEMA}`"),

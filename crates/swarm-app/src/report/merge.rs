@@ -14,7 +14,9 @@ use hdrhistogram::Histogram;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use swarm_core::Segment;
-use swarm_core::metrics::{EntryStats, ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+use swarm_core::metrics::{
+    EntryStats, ExceptionStats, FailureStats, HistoryRow, OpenStats, StatsSnapshot, TaskStats,
+};
 
 /// `swarm report merge` options.
 #[derive(Debug, Args)]
@@ -112,6 +114,7 @@ fn add_entry(into: &mut EntryStats, from: &EntryStats) {
     for (a, b) in [
         (&mut into.response_times, &from.response_times),
         (&mut into.ttfb, &from.ttfb),
+        (&mut into.corrected, &from.corrected),
     ] {
         add_histogram(a, b);
     }
@@ -163,6 +166,37 @@ fn merge_entries(all: &[&StatsSnapshot]) -> Vec<EntryStats> {
     // The snapshot's order: by name, then kind.
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.kind.cmp(&b.kind)));
     out
+}
+
+/// Scheduled task iterations by (user type, task): counts and both histograms added.
+fn merge_tasks(all: &[&StatsSnapshot]) -> Vec<TaskStats> {
+    let mut out = group(
+        all.iter().flat_map(|s| &s.tasks),
+        |t| (t.user_type.clone(), t.name.clone()),
+        |o, t| {
+            o.iterations += t.iterations;
+            o.late += t.late;
+            add_histogram(&mut o.durations, &t.durations);
+            add_histogram(&mut o.corrected, &t.corrected);
+        },
+    );
+    out.sort_by(|a, b| (&a.user_type, &a.name).cmp(&(&b.user_type, &b.name)));
+    out
+}
+
+/// The arrival numbers of the whole run: counts, rates and pools of the segments added.
+fn merge_open(all: &[&StatsSnapshot]) -> OpenStats {
+    all.iter().fold(OpenStats::default(), |o, s| OpenStats {
+        arrival: o.arrival || s.open.arrival,
+        target_rate: o.target_rate + s.open.target_rate,
+        achieved_rate: o.achieved_rate + s.open.achieved_rate,
+        iterations_started: o.iterations_started + s.open.iterations_started,
+        dropped_iterations: o.dropped_iterations + s.open.dropped_iterations,
+        late_iterations: o.late_iterations + s.open.late_iterations,
+        pool_size: o.pool_size + s.open.pool_size,
+        busy_users: o.busy_users + s.open.busy_users,
+        max_users: o.max_users + s.open.max_users,
+    })
 }
 
 fn merge_failures(all: &[&StatsSnapshot]) -> Vec<FailureStats> {
@@ -456,6 +490,8 @@ pub(crate) fn merge(reports: &[(String, Loaded)]) -> Result<Loaded, MergeError> 
         history: std::sync::Arc::new(merge_history(&all)),
         window_percentiles_us: Vec::new(),
         interrupted: all.iter().map(|s| s.interrupted).sum(),
+        tasks: merge_tasks(&all),
+        open: merge_open(&all),
     };
     Ok(Loaded {
         meta: merge_meta(reports),

@@ -31,6 +31,7 @@ pub(crate) fn router(app: Arc<AppState>, guard: Guard) -> Router {
         .route("/stats/reset", post(reset))
         .route("/stats/requests", get(requests))
         .route("/stats/history", get(history))
+        .route("/stats/open", get(open_model))
         .route("/exceptions", get(exceptions))
         .route("/worker-count", get(worker_count))
         .route(
@@ -103,6 +104,8 @@ async fn ui_config(State(app): App) -> Response {
             "spawn_rate": d.spawn_rate,
             "run_time": d.run_time.map(|t| t.as_secs_f64()),
             "user_classes": app.runner.scenario().classes().iter().map(|c| c.name).collect::<Vec<_>>(),
+            "load": app.form_load().0,
+            "arrival_rate": app.form_load().1,
         }),
     )
 }
@@ -161,7 +164,9 @@ async fn swarm(State(app): App, headers: HeaderMap, body: Bytes) -> Response {
             let status = match &e {
                 ControlError::Stopping
                 | ControlError::Runner(
-                    swarm_core::RunnerError::AlreadyRunning | swarm_core::RunnerError::NotRunning,
+                    swarm_core::RunnerError::AlreadyRunning
+                    | swarm_core::RunnerError::NotRunning
+                    | swarm_core::RunnerError::ArrivalRun,
                 ) => StatusCode::CONFLICT,
                 ControlError::Runner(swarm_core::RunnerError::InvalidSpawnRate(_)) => {
                     StatusCode::BAD_REQUEST
@@ -198,6 +203,15 @@ async fn requests(State(app): App) -> Response {
             StatusCode::OK,
             &locust::requests(&s, app.runner.state().as_str(), app.runner.user_count()),
         ),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `GET /stats/open`: the open model's numbers (target and achieved arrival rate, pool,
+/// dropped and late iterations) and the corrected times of every row that has them.
+async fn open_model(State(app): App) -> Response {
+    match app.snapshot().await {
+        Ok(s) => json_response(StatusCode::OK, &super::open::open_model(&s)),
         Err(e) => internal(&e),
     }
 }

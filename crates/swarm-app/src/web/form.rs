@@ -1,7 +1,8 @@
 //! The `/swarm` form (Locust's fields: `user_count`, `spawn_rate`, `host`, `run_time`,
-//! `user_classes`), sent URL-encoded as Locust's clients do, or as a JSON object.
+//! `user_classes`; and swarm's `load` = `users` or `arrival` with `arrival_rate`), sent
+//! URL-encoded as Locust's clients do, or as a JSON object.
 
-use super::state::StartRequest;
+use super::state::{FormLoad, StartRequest};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -23,6 +24,15 @@ pub(crate) enum FormError {
     /// `run_time` is not a duration.
     #[error("run_time: {0}")]
     BadRunTime(String),
+    /// `load=arrival` without `arrival_rate`.
+    #[error("arrival_rate is missing: give iterations per second, e.g. arrival_rate=200")]
+    MissingArrivalRate,
+    /// `arrival_rate` is not a rate in range.
+    #[error("arrival_rate {0}")]
+    BadArrivalRate(String),
+    /// `load` is neither `users` nor `arrival`.
+    #[error("load `{0}` is not a load: give users or arrival")]
+    BadLoad(String),
     /// The body is neither a form nor a JSON object.
     #[error("send the fields as application/x-www-form-urlencoded or as a JSON object")]
     BadBody,
@@ -61,7 +71,25 @@ pub(crate) fn parse(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim())
     };
+    let load = match get("load") {
+        None | Some("") => FormLoad::Flags,
+        Some("users") => FormLoad::Users,
+        Some("arrival") => match get("arrival_rate") {
+            None | Some("") => return Err(FormError::MissingArrivalRate),
+            // A bare number is per second, as the form's field says.
+            Some(v) if v.ends_with("/s") || v.ends_with("/m") => FormLoad::Arrival(
+                crate::values::parse_arrival_rate(v).map_err(FormError::BadArrivalRate)?,
+            ),
+            Some(v) => FormLoad::Arrival(
+                crate::values::parse_arrival_rate(&format!("{v}/s"))
+                    .map_err(FormError::BadArrivalRate)?,
+            ),
+        },
+        Some(other) => return Err(FormError::BadLoad(other.to_owned())),
+    };
     let users = match get("user_count") {
+        // An arrival-rate start needs no user count: its pool follows the arrivals.
+        None | Some("") if matches!(load, FormLoad::Arrival(_)) => defaults.users,
         None | Some("") => return Err(FormError::MissingUsers),
         Some(v) => crate::values::parse_users(v).map_err(FormError::BadUsers)?,
     };
@@ -99,6 +127,7 @@ pub(crate) fn parse(
         spawn_rate,
         host,
         run_time,
+        load,
     })
 }
 
@@ -112,6 +141,7 @@ mod tests {
             spawn_rate: 3.0,
             host: Some("http://127.0.0.1:1".into()),
             run_time: None,
+            load: FormLoad::Flags,
         }
     }
 
@@ -121,7 +151,7 @@ mod tests {
 
     #[test]
     fn good_forms() {
-        let cases: [(&str, StartRequest); 5] = [
+        let cases: [(&str, StartRequest); 8] = [
             (
                 "user_count=5&spawn_rate=2",
                 StartRequest {
@@ -144,6 +174,7 @@ mod tests {
                     spawn_rate: 0.5,
                     host: Some("http://example.test:8080/".into()),
                     run_time: None,
+                    load: FormLoad::Flags,
                 },
             ),
             (
@@ -151,6 +182,28 @@ mod tests {
                 StartRequest {
                     users: 2,
                     run_time: Some(Duration::from_secs(90)),
+                    ..defaults()
+                },
+            ),
+            (
+                "load=arrival&arrival_rate=200",
+                StartRequest {
+                    load: FormLoad::Arrival(200.0),
+                    ..defaults()
+                },
+            ),
+            (
+                "load=arrival&arrival_rate=90%2Fm&user_count=",
+                StartRequest {
+                    load: FormLoad::Arrival(1.5),
+                    ..defaults()
+                },
+            ),
+            (
+                "load=users&user_count=4",
+                StartRequest {
+                    users: 4,
+                    load: FormLoad::Users,
                     ..defaults()
                 },
             ),
@@ -193,6 +246,13 @@ mod tests {
                 "run_time: `soon` is not a duration",
             ),
             ("user_count=1&run_time=0", "run_time: 0 would stop at once"),
+            ("load=arrival", "arrival_rate is missing"),
+            (
+                "load=arrival&arrival_rate=0",
+                "arrival_rate `0/s` would start nothing",
+            ),
+            ("load=open&user_count=1", "load `open` is not a load"),
+            ("load=users", "user_count is missing"),
             // Out of range: each names its limit.
             (
                 "user_count=1&spawn_rate=1e-300",

@@ -8,6 +8,7 @@ mod downloads;
 mod form;
 pub(crate) mod guard;
 mod locust;
+mod open;
 mod state;
 
 use crate::report::RunMeta;
@@ -63,6 +64,7 @@ pub(crate) async fn serve(run: Run, credentials: Option<Credentials>) -> Result<
         run.scenario.clone(),
         args,
         Arc::clone(&warnings),
+        run.load.clone(),
     ));
     let guard = Guard {
         credentials,

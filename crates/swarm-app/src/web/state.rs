@@ -25,6 +25,20 @@ pub(crate) struct StartRequest {
     pub(crate) host: Option<String>,
     /// Stop by itself after this long; only used when starting.
     pub(crate) run_time: Option<Duration>,
+    /// What the start's load follows; only used when starting.
+    pub(crate) load: FormLoad,
+}
+
+/// The load the start form asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum FormLoad {
+    /// The flags' load (users, arrivals, stages or the scenario's shape): what a form
+    /// without a `load` field (Locust's clients) gets.
+    Flags,
+    /// `user_count` users at `spawn_rate`.
+    Users,
+    /// An arrival-rate run at this many iterations per second, with the flags' pool.
+    Arrival(f64),
 }
 
 impl StartRequest {
@@ -35,6 +49,7 @@ impl StartRequest {
             spawn_rate: args.spawn_rate,
             host: args.host.clone(),
             run_time: args.run_time,
+            load: FormLoad::Flags,
         }
     }
 }
@@ -92,6 +107,8 @@ pub(crate) struct AppState {
     /// Serialises start, reshape and stop requests from concurrent clients.
     control: tokio::sync::Mutex<()>,
     cache: Mutex<Option<(Instant, Arc<StatsSnapshot>)>>,
+    /// What the flags' load follows (users, arrivals or stages).
+    load: crate::open::Load,
 }
 
 impl AppState {
@@ -101,6 +118,7 @@ impl AppState {
         scenario: String,
         args: &RunArgs,
         warnings: crate::cpu::Warnings,
+        load: crate::open::Load,
     ) -> Self {
         let defaults = StartRequest::from_args(args);
         Self {
@@ -116,6 +134,15 @@ impl AppState {
             ran: AtomicBool::new(false),
             control: tokio::sync::Mutex::new(()),
             cache: Mutex::new(None),
+            load,
+        }
+    }
+
+    /// The flags' load for the start form: `arrival` with its constant rate, or `users`.
+    pub(crate) fn form_load(&self) -> (&'static str, Option<f64>) {
+        match &self.load {
+            crate::open::Load::Arrival(a) => ("arrival", Some(a.schedule.rate_at(Duration::ZERO))),
+            _ => ("users", None),
         }
     }
 
@@ -155,7 +182,12 @@ impl AppState {
                 self.ran.store(true, Ordering::Release);
                 // In its own task: a client that hangs up must not cancel a start halfway.
                 let runner = self.runner.clone();
-                tokio::spawn(async move { runner.start(plan).await })
+                let load = match req.load {
+                    FormLoad::Flags => self.load.clone(),
+                    FormLoad::Users => crate::open::Load::Users,
+                    FormLoad::Arrival(rate) => self.load.at_rate(rate),
+                };
+                tokio::spawn(async move { crate::open::start(&runner, plan, load).await })
                     .await
                     .map_err(|e| ControlError::Crashed(e.to_string()))??;
                 Ok(StartOutcome::Started { host })

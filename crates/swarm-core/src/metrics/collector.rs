@@ -5,6 +5,7 @@ use super::Merged;
 use super::entry::{EntryData, EntryStats, REPORT_PERCENTILES};
 use super::shard::EntryKey;
 use super::snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
+use super::{OpenStats, TaskStats};
 use hdrhistogram::Histogram;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ struct Sample {
     at: Instant,
     entries: BTreeMap<EntryKey, EntryData>,
     total: EntryData,
+    /// Arrival-rate iterations started by then.
+    started: u64,
 }
 
 pub(crate) struct Collector {
@@ -156,6 +159,7 @@ impl Collector {
             at: now,
             entries: merged.entries,
             total: merged.total,
+            started: merged.started,
         });
         // Keep exactly one sample at or beyond the window's start as the base.
         while self.ring.len() > 1
@@ -226,6 +230,26 @@ impl Collector {
             history: Arc::clone(&self.history),
             window_percentiles_us: window_percentiles(&window_hist),
             interrupted: 0,
+            tasks: merged
+                .tasks
+                .iter()
+                .map(|(&(user_type, name), t)| TaskStats {
+                    user_type: user_type.to_owned(),
+                    name: name.to_owned(),
+                    iterations: t.iterations,
+                    late: t.late,
+                    durations: t.durations.clone(),
+                    corrected: t.corrected.clone(),
+                })
+                .collect(),
+            open: OpenStats {
+                achieved_rate: if secs > 0.0 {
+                    merged.started.saturating_sub(base.map_or(0, |b| b.started)) as f64 / secs
+                } else {
+                    0.0
+                },
+                ..OpenStats::default()
+            },
         }
     }
 }

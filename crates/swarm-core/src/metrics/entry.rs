@@ -20,6 +20,11 @@ pub(crate) struct EntryData {
     pub(crate) response_times: Histogram<u64>,
     /// Times to first byte in microseconds, for events that reported one.
     pub(crate) ttfb: Histogram<u64>,
+    /// Corrected times in microseconds: from the intended start of the event's task
+    /// iteration to its end, for events recorded inside a scheduled iteration.
+    pub(crate) corrected: Histogram<u64>,
+    /// The exact largest corrected time.
+    pub(crate) corrected_max_us: u64,
     pub(crate) num_requests: u64,
     pub(crate) num_failures: u64,
     pub(crate) total_bytes: u64,
@@ -34,6 +39,8 @@ impl Default for EntryData {
         Self {
             response_times: new_histogram(),
             ttfb: new_histogram(),
+            corrected: new_histogram(),
+            corrected_max_us: 0,
             num_requests: 0,
             num_failures: 0,
             total_bytes: 0,
@@ -57,9 +64,16 @@ fn micros(d: std::time::Duration) -> u64 {
 }
 
 impl EntryData {
-    pub(crate) fn record(&mut self, event: &Event<'_>) {
+    /// Records `event`; `corrected` is its time from the intended start of its iteration.
+    pub(crate) fn record(&mut self, event: &Event<'_>, corrected: Option<std::time::Duration>) {
         let rt = micros(event.response_time);
         record(&mut self.response_times, rt);
+        if let Some(corrected) = corrected {
+            // Never below the plain time: the two come from different clocks.
+            let c = micros(corrected).max(rt);
+            record(&mut self.corrected, c);
+            self.corrected_max_us = self.corrected_max_us.max(c);
+        }
         if let Some(ttfb) = event.time_to_first_byte {
             record(&mut self.ttfb, micros(ttfb));
         }
@@ -82,6 +96,10 @@ impl EntryData {
         if self.ttfb.add(&other.ttfb).is_err() {
             tracing::warn!("ttfb histogram overflowed while merging");
         }
+        if self.corrected.add(&other.corrected).is_err() {
+            tracing::warn!("corrected histogram overflowed while merging");
+        }
+        self.corrected_max_us = self.corrected_max_us.max(other.corrected_max_us);
         self.num_requests += other.num_requests;
         self.num_failures += other.num_failures;
         self.total_bytes += other.total_bytes;
@@ -127,6 +145,12 @@ pub struct EntryStats {
     /// Time-to-first-byte histogram (microseconds).
     #[serde(skip)]
     pub ttfb: Histogram<u64>,
+    /// Corrected-time histogram (microseconds): from the intended start of each request's
+    /// task iteration to the request's end (empty in unscheduled closed runs).
+    #[serde(skip)]
+    pub corrected: Histogram<u64>,
+    /// Exact largest corrected time in µs.
+    pub max_corrected_us: u64,
 }
 
 impl EntryStats {
@@ -148,7 +172,25 @@ impl EntryStats {
             current_fail_per_sec: 0.0,
             response_times: data.response_times.clone(),
             ttfb: data.ttfb.clone(),
+            corrected: data.corrected.clone(),
+            max_corrected_us: data.corrected_max_us,
         }
+    }
+
+    /// The corrected time (µs) at quantile `q`, 0 when none was recorded; never above the
+    /// exact corrected maximum.
+    pub fn corrected_percentile_us(&self, q: f64) -> u64 {
+        if self.corrected.is_empty() {
+            return 0;
+        }
+        self.corrected
+            .value_at_quantile(q.clamp(0.0, 1.0))
+            .min(self.max_corrected_us)
+    }
+
+    /// Whether any corrected time was recorded in this row.
+    pub fn has_corrected(&self) -> bool {
+        !self.corrected.is_empty()
     }
 
     /// The response time (µs) at quantile `q` in `0.0..=1.0`, 0 when empty. HdrHistogram's

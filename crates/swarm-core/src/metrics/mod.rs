@@ -8,12 +8,15 @@ mod collector;
 mod cpu;
 mod entry;
 mod event;
+mod open;
 mod shard;
 mod snapshot;
 
 pub use cpu::process_cpu_time;
 pub use entry::{EntryStats, REPORT_PERCENTILES};
 pub use event::{Event, Outcome};
+pub(crate) use open::{OpenCounters, scheduled};
+pub use open::{OpenStats, TaskStats, quantile_us};
 pub use snapshot::{ExceptionStats, FailureStats, HistoryRow, StatsSnapshot};
 
 use crate::lock;
@@ -43,6 +46,8 @@ struct Inner {
     collector: Mutex<Collector>,
     /// Requests cut off by a stop; only stops add to it, so one shared counter is cheap.
     interrupted: AtomicU64,
+    /// The arrival-rate executor's counters.
+    open: OpenCounters,
 }
 
 impl Inner {
@@ -55,7 +60,31 @@ impl Recorder {
     /// Records one timed operation into this thread's shard.
     #[inline]
     pub fn record(&self, event: &Event<'_>) {
-        lock(self.inner.shard()).record(event);
+        let corrected = open::corrected_now();
+        lock(self.inner.shard()).record(event, corrected);
+    }
+
+    /// Records one scheduled task iteration (paced or arrival-rate) that started at `started`,
+    /// was intended to start at `intended`, and ended now; it is late when it started more
+    /// than `period` after its intended start.
+    pub(crate) fn record_task(
+        &self,
+        key: (&'static str, &'static str),
+        intended: tokio::time::Instant,
+        started: tokio::time::Instant,
+        period: Duration,
+    ) {
+        let now = tokio::time::Instant::now();
+        let late = started.saturating_duration_since(intended) > period;
+        lock(self.inner.shard())
+            .tasks
+            .entry(key)
+            .or_default()
+            .record(
+                now.saturating_duration_since(started),
+                now.saturating_duration_since(intended),
+                late,
+            );
     }
 
     /// Counts a request that was still in flight when its user was stopped (it has no
@@ -101,6 +130,9 @@ pub(crate) struct Merged {
     pub(crate) total: EntryData,
     pub(crate) failures: BTreeMap<FailureKey, FailureData>,
     pub(crate) exceptions: BTreeMap<String, shard::ExceptionData>,
+    pub(crate) tasks: BTreeMap<(&'static str, &'static str), open::TaskData>,
+    /// Arrival-rate iterations started, for the achieved rate.
+    pub(crate) started: u64,
 }
 
 impl Metrics {
@@ -118,8 +150,14 @@ impl Metrics {
                 shards: ThreadLocal::new(),
                 collector: Mutex::new(Collector::new(window, entry_history)),
                 interrupted: AtomicU64::new(0),
+                open: OpenCounters::default(),
             }),
         }
+    }
+
+    /// The arrival-rate counters (for the runner and the executor in this crate).
+    pub(crate) fn open(&self) -> &OpenCounters {
+        &self.inner.open
     }
 
     /// A handle to record through.
@@ -151,7 +189,9 @@ impl Metrics {
                 }
                 slot.count += data.count;
             }
+            open::merge_tasks(&mut merged.tasks, shard.tasks.iter());
         }
+        merged.started = self.inner.open.started.load(Ordering::Relaxed);
         merged
     }
 
@@ -164,6 +204,7 @@ impl Metrics {
         }
         collector.reset();
         self.inner.interrupted.store(0, Ordering::Relaxed);
+        self.inner.open.reset();
     }
 
     /// Takes one history sample (the runner calls this every stats interval).
@@ -177,6 +218,12 @@ impl Metrics {
         let merged = self.merge();
         let mut snapshot = lock(&self.inner.collector).snapshot(&merged);
         snapshot.interrupted = self.inner.interrupted.load(Ordering::Relaxed);
+        let achieved = snapshot.open.achieved_rate;
+        snapshot.open = OpenStats {
+            achieved_rate: achieved,
+            late_iterations: snapshot.tasks.iter().map(|t| t.late).sum(),
+            ..self.inner.open.read()
+        };
         snapshot
     }
 }

@@ -96,12 +96,14 @@ pub(crate) struct Shard {
     pub(crate) entries: HashMap<EntryKey, EntryData>,
     pub(crate) failures: HashMap<FailureKey, FailureData>,
     pub(crate) exceptions: HashMap<String, ExceptionData>,
+    /// Scheduled task iterations by (user type, task name).
+    pub(crate) tasks: HashMap<(&'static str, &'static str), super::open::TaskData>,
 }
 
 impl Shard {
     /// Records one event: a hash lookup and a histogram increment, no allocation once the
     /// row exists; a failure also reads the wall clock once, for its group's seen times.
-    pub(crate) fn record(&mut self, event: &Event<'_>) {
+    pub(crate) fn record(&mut self, event: &Event<'_>, corrected: Option<std::time::Duration>) {
         let key = EntryKeyRef {
             kind: event.kind,
             name: event.name,
@@ -116,7 +118,7 @@ impl Shard {
                 })
                 .or_default(),
         };
-        entry.record(event);
+        entry.record(event, corrected);
         if let super::Outcome::Failure(error) = event.outcome {
             let key = FailureKeyRef {
                 kind: event.kind,
@@ -163,5 +165,6 @@ impl Shard {
         self.entries.clear();
         self.failures.clear();
         self.exceptions.clear();
+        self.tasks.clear();
     }
 }

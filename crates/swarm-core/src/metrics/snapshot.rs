@@ -87,6 +87,10 @@ pub struct StatsSnapshot {
     pub window_percentiles_us: Vec<u64>,
     /// Requests still in flight when their user was stopped: cut off, so in no row above.
     pub interrupted: u64,
+    /// Scheduled task iterations (paced waits or arrival-rate runs), by user type and name.
+    pub tasks: Vec<super::TaskStats>,
+    /// Arrival-rate numbers (target and achieved rate, pool, dropped) and late iterations.
+    pub open: super::OpenStats,
 }
 
 impl StatsSnapshot {

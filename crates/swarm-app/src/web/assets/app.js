@@ -151,6 +151,43 @@
     $('exceptions-count').textContent = rows.length ? String(rows.length) : '';
   }
 
+  async function pollOpen() {
+    const o = await getJson('stats/open');
+    const m = o.open_model || {};
+    const rows = o.corrected || [];
+    $('open-panel').hidden = !m.arrival && !rows.length && !m.late_iterations;
+    let line = '';
+    if (m.arrival) {
+      line = 'Arrivals: target ' + fmtNum(m.target_rate, 2) + '/s, achieved ' +
+        fmtNum(m.achieved_rate, 2) + '/s \u00b7 ' + m.iterations_started + ' started, ' +
+        m.dropped_iterations + ' dropped \u00b7 pool ' + m.pool_size + ' users (' +
+        m.busy_users + ' busy, max ' + m.max_users + ')';
+    }
+    if (m.late_iterations) line += (line ? ' \u00b7 ' : '') + m.late_iterations + ' late iterations';
+    $('open-line').textContent = line;
+    fillTable($('corrected-body'), rows, [
+      [(r) => r.method || '', ''],
+      [(r) => r.name, 'name'],
+      [(r) => String(r.num_corrected), 'num'],
+      [(r) => fmtMs(r.median), 'num'],
+      [(r) => fmtMs(r.p95), 'num'],
+      [(r) => fmtMs(r.p99), 'num'],
+      [(r) => fmtMs(r.max), 'num'],
+    ]);
+    const body = $('corrected-body').rows;
+    if (body.length) body[body.length - 1].className = 'total';
+  }
+
+  function showLoad() {
+    const arrival = $('load').value === 'arrival';
+    $('arrival-label').hidden = !arrival;
+    $('users-label').hidden = arrival;
+    $('rate-label').hidden = arrival;
+    $('user_count').required = !arrival;
+    $('spawn_rate').required = !arrival;
+    $('arrival_rate').required = arrival;
+  }
+
   let polling = false;
   async function poll() {
     if (polling) return;
@@ -161,6 +198,7 @@
       renderStats(report);
       await pollHistory();
       await pollExceptions();
+      await pollOpen();
       setMessage('');
     } catch (err) {
       setMessage('Cannot reach swarm: ' + err.message);
@@ -339,6 +377,10 @@
     $('spawn_rate').value = c.spawn_rate;
     $('host_input').value = c.host || '';
     $('run_time').value = c.run_time ? c.run_time + 's' : '';
+    $('load').value = c.load === 'arrival' ? 'arrival' : 'users';
+    if (c.arrival_rate) $('arrival_rate').value = c.arrival_rate;
+    $('load').addEventListener('change', showLoad);
+    showLoad();
     $('start-form').addEventListener('submit', submitStart);
     $('edit-form').addEventListener('submit', submitEdit);
     $('new-button').addEventListener('click', () => showPanel('start-panel', true));
