@@ -66,9 +66,13 @@ fn histogram(v: &Value, key: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| format!("`{key}` is not base64: {e}"))?;
-    Deserializer::new()
+    let mut h: Histogram<u64> = Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("`{key}` is not an HdrHistogram: {e:?}"))
+        .map_err(|e| format!("`{key}` is not an HdrHistogram: {e:?}"))?;
+    // A decoded histogram covers only the range it was written with; merging another
+    // report's slower samples into it must widen it, not fail.
+    h.auto(true);
+    Ok(h)
 }
 
 fn entry(v: &Value) -> Result<EntryStats, String> {

@@ -570,6 +570,31 @@ mod tests {
             .collect()
     }
 
+    /// Regression: a decoded histogram did not widen, so a segment with slower samples than
+    /// the first one was dropped from the merge with only a log line.
+    #[test]
+    fn a_slower_segment_widens_the_merged_histogram() {
+        let fast = Metrics::default();
+        let slow = Metrics::default();
+        for (metrics, us) in [(&fast, 200), (&slow, 30_000_000)] {
+            metrics.recorder().record(&Event {
+                kind: "GET",
+                name: "/a",
+                response_time: Duration::from_micros(us),
+                time_to_first_byte: None,
+                bytes: 1,
+                outcome: Outcome::Success,
+            });
+        }
+        let reports = vec![
+            ("a.json".to_owned(), report(meta("run1", Some((0, 2))), &fast)),
+            ("b.json".to_owned(), report(meta("run1", Some((1, 2))), &slow)),
+        ];
+        let merged = merge(&reports).expect("merged");
+        assert_eq!(merged.stats.total.response_times.len(), 2);
+        assert!(merged.stats.total.response_times.max() >= 29_000_000);
+    }
+
     fn assert_same_row(merged: &EntryStats, whole: &EntryStats) {
         let what = format!("{} {}", merged.kind, merged.name);
         assert_eq!((&merged.kind, &merged.name), (&whole.kind, &whole.name));
