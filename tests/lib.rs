@@ -13,6 +13,24 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// A non-blocking listener on 127.0.0.1:`port` (0 for a free one), its address, and a
+/// current-thread runtime for a test server to serve it on from a thread of its own.
+pub fn local_listener(
+    port: u16,
+) -> std::io::Result<(
+    std::net::TcpListener,
+    std::net::SocketAddr,
+    tokio::runtime::Runtime,
+)> {
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port))?;
+    let addr = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok((listener, addr, runtime))
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
@@ -87,15 +87,7 @@ impl ShopApi {
 
     /// Starts the server on 127.0.0.1:`port` (0 for a free one).
     pub fn start_on(port: u16) -> std::io::Result<ShopApi> {
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
-        let addr = listener.local_addr().expect("no local address");
-        listener
-            .set_nonblocking(true)
-            .expect("cannot make the listener non-blocking");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("cannot build a runtime");
+        let (listener, addr, runtime) = crate::local_listener(port)?;
         let shop = Arc::new(Mutex::new(Shop::new()));
         let (stop, stopped) = oneshot::channel();
         let serving = shop.clone();

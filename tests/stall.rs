@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,16 +44,8 @@ fn release(since: Duration, every: Duration, stall: Duration) -> Duration {
 impl StallServer {
     /// Serves on a free port of 127.0.0.1, stalling for the last `stall` of every `every`.
     pub fn start(every: Duration, stall: Duration) -> StallServer {
-        let listener =
-            std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("cannot bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("no local address");
-        listener
-            .set_nonblocking(true)
-            .expect("cannot make the listener non-blocking");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("cannot build a runtime");
+        let (listener, addr, runtime) =
+            crate::local_listener(0).expect("cannot serve on 127.0.0.1:0");
         let requests = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&requests);
         let (stop, mut stopped) = oneshot::channel::<()>();

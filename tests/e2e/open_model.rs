@@ -87,6 +87,14 @@ fn corrected_times_include_the_stalls_that_plain_times_hide() {
     );
     assert!(open["late_iterations"].as_u64().unwrap() > 50, "{open}");
     assert_eq!(total["num_corrected"], total["num_requests"]);
+    // The windowed corrected p99 of the history (the charts' line) sees the stalls too.
+    let worst = r["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|row| row["window_corrected_p99_us"].as_u64())
+        .max();
+    assert!(worst > Some(500_000), "history's corrected p99: {worst:?}");
     // The Locust files stay Locust's; the corrected times get their own.
     let corrected = std::fs::read_to_string(dir.join("r_corrected_stats.csv")).unwrap();
     assert!(

@@ -243,6 +243,11 @@ impl Executor {
             }
             changed
         });
+        // `--reset-stats`: the pool's on_start is the ramp-up of an arrival-rate run.
+        if let Some(metrics) = &spawner.reset_stats_after_ramp {
+            tracing::info!(target: "swarm.runner", "Resetting stats");
+            metrics.reset();
+        }
         let origin = Instant::now();
         let mut k: u64 = 0;
         let mut batch = 0;

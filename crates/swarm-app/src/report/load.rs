@@ -140,6 +140,7 @@ fn history_row(v: &Value) -> HistoryRow {
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_u64).collect())
             .unwrap_or_default(),
+        window_corrected_p99_us: u(v, "window_corrected_p99_us"),
         total_requests: u(v, "total_requests"),
         total_failures: u(v, "total_failures"),
         total_median_us: u(v, "total_median_us"),

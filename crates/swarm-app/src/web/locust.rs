@@ -154,6 +154,8 @@ pub(crate) fn history(s: &StatsSnapshot, since: u64) -> Value {
                 "user_count": r.user_count,
                 "current_rps": r.current_rps,
                 "current_fail_per_sec": r.current_fail_per_sec,
+                // swarm's own: from the intended start (0 without corrected times).
+                "corrected_response_time_percentile_0.99": ms(r.window_corrected_p99_us),
             });
             if let Value::Object(map) = &mut row {
                 for q in CHART_PERCENTILES {

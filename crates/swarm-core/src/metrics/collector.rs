@@ -71,6 +71,17 @@ fn window_delta(
     )
 }
 
+/// The corrected times' p99 (µs) between `base` and `now`.
+fn window_corrected_p99(now: &EntryData, base: Option<&EntryData>) -> u64 {
+    let mut hist = now.corrected.clone();
+    if let Some(base) = base {
+        if hist.subtract(&base.corrected).is_err() {
+            hist = now.corrected.clone();
+        }
+    }
+    super::quantile_us(&hist, 0.99)
+}
+
 fn window_percentiles(hist: &Histogram<u64>) -> Vec<u64> {
     REPORT_PERCENTILES
         .iter()
@@ -127,6 +138,7 @@ impl Collector {
                 current_rps: rps,
                 current_fail_per_sec: fps,
                 window_percentiles_us: window_percentiles(&hist),
+                window_corrected_p99_us: window_corrected_p99(data, base),
                 total_requests: stats.num_requests,
                 total_failures: stats.num_failures,
                 total_median_us: stats.median_us(),

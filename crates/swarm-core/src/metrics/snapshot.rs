@@ -49,6 +49,8 @@ pub struct HistoryRow {
     pub current_fail_per_sec: f64,
     /// Response-time percentiles (µs) over the recent window, at [`super::REPORT_PERCENTILES`].
     pub window_percentiles_us: Vec<u64>,
+    /// The corrected times' 99th percentile (µs) over the recent window; 0 without any.
+    pub window_corrected_p99_us: u64,
     /// Requests since the start.
     pub total_requests: u64,
     /// Failures since the start.
