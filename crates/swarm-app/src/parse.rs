@@ -86,6 +86,35 @@ fn known_scenarios(app: &App) -> String {
         .join(", ")
 }
 
+/// `app` with the script that `run FILE` names loaded as a scenario called `FILE`, when a
+/// registered loader takes the file's extension and no scenario has that name.
+pub(crate) fn load_script(mut app: App, argv: &[OsString]) -> Result<App, UsageError> {
+    let Some(word) = argv
+        .iter()
+        .position(|a| a == "run")
+        .filter(|&i| i == 1)
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|a| a.to_str())
+    else {
+        return Ok(app);
+    };
+    if app.scenarios.iter().any(|s| s.name == word) {
+        return Ok(app);
+    }
+    let path = std::path::Path::new(word);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let Some((_, load)) = app.script_loaders.iter().find(|(e, _)| e == ext) else {
+        return Ok(app);
+    };
+    let mut scenario = load(path).map_err(|e| match e.downcast::<UsageError>() {
+        Ok(usage) => *usage,
+        Err(other) => UsageError(other.to_string()),
+    })?;
+    scenario.name = word.to_owned();
+    app.scenarios.push(scenario);
+    Ok(app)
+}
+
 /// Parses `argv` (program name first), reading the config file for `run`.
 pub(crate) fn parse(
     app: &App,

@@ -71,6 +71,8 @@ pub struct Scenario {
     pub(crate) setups: Vec<SetupFn>,
     pub(crate) leftovers: Vec<LeftoversFn>,
     pub(crate) host_required: bool,
+    /// Defaults for the App's flags, by long name (below `swarm.toml`, env and flags).
+    pub(crate) defaults: Vec<(String, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -94,6 +96,7 @@ impl Scenario {
             setups: Vec::new(),
             leftovers: Vec::new(),
             host_required: true,
+            defaults: Vec::new(),
         }
     }
 
@@ -106,6 +109,18 @@ impl Scenario {
     /// Adds a user type, with its `WEIGHT` and `FIXED_COUNT`.
     pub fn user<U: User>(mut self) -> Self {
         self.users = self.users.user::<U>();
+        self
+    }
+
+    /// Adds a user type whose name, weight and fixed count come at run time (a script's
+    /// classes, one Rust type for all of them: see swarm-core's `Scenario::user_named`).
+    pub fn user_named<U: User>(
+        mut self,
+        name: &'static str,
+        weight: u32,
+        fixed_count: Option<usize>,
+    ) -> Self {
+        self.users = self.users.user_named::<U>(name, weight, fixed_count);
         self
     }
 
@@ -188,6 +203,14 @@ impl Scenario {
     /// Lets headless runs start without `--host` (the users need none, or build their own).
     pub fn host_optional(mut self) -> Self {
         self.host_required = false;
+        self
+    }
+
+    /// A default for one of the App's `run` flags, by its long name (`users`, `run-time`,
+    /// `threshold` ...): what a script's own `options` say. `swarm.toml`, the environment and
+    /// the command line still win; an unknown name is refused when the command is built.
+    pub fn default_value(mut self, long: impl Into<String>, values: Vec<String>) -> Self {
+        self.defaults.push((long.into(), values));
         self
     }
 

@@ -79,6 +79,24 @@ impl Scenario {
         self
     }
 
+    /// Adds a user type whose name, weight and fixed count are known only at run time (a
+    /// script's classes): one Rust type serves them all and tells them apart in `on_start`
+    /// by `ctx.user_type()`, which is `name`.
+    pub fn user_named<U: User>(
+        mut self,
+        name: &'static str,
+        weight: u32,
+        fixed_count: Option<usize>,
+    ) -> Self {
+        self.classes.push(UserClass {
+            name,
+            weight,
+            fixed_count,
+            imp: Arc::new(Erased::<U>(PhantomData)),
+        });
+        self
+    }
+
     /// Runs once per test start, before the first user spawns; an error aborts the start.
     pub fn on_test_start<F, Fut>(mut self, f: F) -> Self
     where
