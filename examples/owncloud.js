@@ -10,7 +10,7 @@ const admin = (ctx) =>
   ctx.newSession().withBasicAuth(env("SWARM_ADMIN_USER", "admin"), env("SWARM_ADMIN_PASSWORD", ""));
 
 export class OwnCloudUser {
-  static wait = constant(1);
+  static wait = constant(Number(env("WAIT_SECONDS", "1")));
   static tasks = { downloadFile: 3, uploadFile: 1 };
 
   async onStart(ctx) {

@@ -6,6 +6,7 @@
 mod cli;
 mod faults;
 mod get;
+mod js_scripts;
 mod library;
 mod locust_source;
 mod owncloud;
