@@ -262,3 +262,38 @@ fn a_broken_script_is_one_line_with_its_position_and_exit_2() {
         assert!(!err.contains("Starting"), "{err}");
     }
 }
+
+/// `swarm new NAME --js` writes a script that runs at once against the shop API: every user
+/// logs in with a token, browses and buys, and logs out; the server's counters agree.
+#[test]
+fn the_starter_script_logs_in_shops_and_logs_out() {
+    let shop = swarm_tests::shop_api::ShopApi::start();
+    let dir = temp_dir("js-new");
+    let out = run_bounded(
+        swarm().args(["new", "shop-test", "--js", "--into", dir.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = dir.join("shop-test.js");
+    let json = dir.join("r.json");
+    let out = run_bounded(
+        swarm()
+            .args(["run", path.to_str().unwrap(), "--headless", "--only-summary"])
+            .args(["-H", &shop.url(), "-u", "4", "-r", "50", "-t", "4s"])
+            .args(["--json", json.to_str().unwrap()]),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats = shop.stats();
+    assert_eq!((stats.logins, stats.logouts, stats.live_sessions), (4, 4, 0));
+    assert_eq!(stats.unauthorized, 0);
+    assert!(stats.carts > 0 && stats.authorized > stats.carts, "{stats:?}");
+    let r = read_json(&json);
+    assert_eq!(r["total"]["num_failures"], 0);
+    assert_eq!(row(&r, "POST", "/cart").0, stats.carts);
+    let again = run_bounded(
+        swarm().args(["new", "shop-test", "--js", "--into", dir.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(again.status.code(), Some(2), "an existing file is not overwritten");
+}

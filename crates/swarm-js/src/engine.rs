@@ -692,6 +692,20 @@ fn install_natives<'js>(
     )?;
     let s = Rc::clone(state);
     natives.set(
+        "bearer",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, uid: u64, sid: u64, token: String| -> rquickjs::Result<u64> {
+                let authed = s
+                    .session(&ctx, sid)?
+                    .with_bearer_auth(&token)
+                    .map_err(|e| js_err(&ctx, &e.to_string()))?;
+                Ok(s.add_session(uid, authed))
+            },
+        )?,
+    )?;
+    let s = Rc::clone(state);
+    natives.set(
         "cookie",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, sid: u64, name: String| -> rquickjs::Result<Option<String>> {
             Ok(s.session(&ctx, sid)?.cookie(&name))

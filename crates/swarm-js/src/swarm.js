@@ -77,6 +77,8 @@ export class Session {
   delete(t, o) { return this.request("DELETE", t, o); }
   /** The same jar, with basic auth on every request. */
   withBasicAuth(user, password) { return new Session(this.uid, native.auth(this.uid, this.sid, String(user), String(password))); }
+  /** The same jar, with `Authorization: Bearer TOKEN` on every request. */
+  withBearerAuth(token) { return new Session(this.uid, native.bearer(this.uid, this.sid, String(token))); }
   /** A cookie's value from the jar. */
   cookie(name) { return native.cookie(this.sid, String(name)); }
 }
