@@ -115,11 +115,20 @@ pub(crate) fn located(path: &str, error: CaughtError<'_>) -> String {
     }
 }
 
-/// Puts the natives that module top levels may use (`env`) on a context.
+/// Puts the natives that module top levels may use (`env`, `console`) on a context.
 pub(crate) fn install_env<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> rquickjs::Result<()> {
     natives.set(
         "env",
         Function::new(ctx.clone(), |name: String| std::env::var(name).ok())?,
+    )?;
+    natives.set(
+        "log",
+        Function::new(ctx.clone(), |level: u8, text: String| match level {
+            0 => tracing::debug!(target: "script", "{text}"),
+            1 => tracing::info!(target: "script", "{text}"),
+            2 => tracing::warn!(target: "script", "{text}"),
+            _ => tracing::error!(target: "script", "{text}"),
+        })?,
     )?;
     ctx.globals().set("__native", natives.clone())
 }

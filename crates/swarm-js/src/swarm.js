@@ -24,6 +24,11 @@ export class HttpError extends Error {
 /** An environment variable, or `fallback` when unset. */
 export const env = (name, fallback) => { const v = native.env(String(name)); return v === undefined ? fallback : v; };
 
+// console.log and friends go to swarm's log (stderr, and --logfile).
+const show = (v) => (typeof v === "string" ? v : (() => { try { return JSON.stringify(v); } catch { return String(v); } })());
+const logger = (level) => (...args) => native.log(level, args.map(show).join(" "));
+globalThis.console = { log: logger(1), info: logger(1), debug: logger(0), warn: logger(2), error: logger(3) };
+
 let nextOp = 1;
 const pending = new Map();
 
