@@ -8,9 +8,8 @@
 //! so a stop drops a task in flight at its next await, as for Rust users.
 
 use crate::script::{self, Script};
-use rquickjs::function::This;
-use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, TypedArray, Value};
-use std::cell::{Cell, RefCell};
+use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, TypedArray, Value};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
@@ -170,40 +169,50 @@ fn thread_main(script: &Script, mut rx: mpsc::UnboundedReceiver<Command>) {
 struct Reply {
     status: u16,
     text: String,
-    headers: Vec<(String, String)>,
+    /// `None` for a request sent with `keep: false` (nothing of it is read).
+    headers: Option<Vec<(String, String)>>,
     elapsed_ms: f64,
 }
 
 impl Reply {
-    fn of(r: &swarm::Response) -> Self {
+    fn of(r: &swarm::Response, keep: bool) -> Self {
         Self {
             status: r.status().as_u16(),
             text: String::from_utf8_lossy(r.body()).into_owned(),
-            headers: r
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: keep.then(|| {
+                r.headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect()
+            }),
             elapsed_ms: r.response_time().as_secs_f64() * 1000.0,
         }
     }
 
-    fn to_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
-        let o = Object::new(ctx.clone())?;
-        o.set("status", self.status)?;
-        o.set("text", self.text.as_str())?;
+    fn headers_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        let Some(headers) = &self.headers else {
+            return Ok(Value::new_undefined(ctx.clone()));
+        };
         let h = Object::new(ctx.clone())?;
-        for (k, v) in &self.headers {
+        for (k, v) in headers {
             h.set(k.as_str(), v.as_str())?;
         }
-        o.set("headers", h)?;
-        o.set("elapsed", self.elapsed_ms)?;
-        Ok(o)
+        Ok(h.into_value())
+    }
+
+    /// `[status, text, headers, elapsed]`, the arguments of the script's `Response`.
+    fn to_js<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+        let a = rquickjs::Array::new(ctx.clone())?;
+        a.set(0, self.status)?;
+        a.set(1, self.text.as_str())?;
+        a.set(2, self.headers_js(ctx)?)?;
+        a.set(3, self.elapsed_ms)?;
+        Ok(a.into_value())
     }
 }
 
@@ -217,11 +226,14 @@ enum Done {
     Error(String),
 }
 
-impl From<Result<swarm::Response, swarm::http::Error>> for Done {
-    fn from(r: Result<swarm::Response, swarm::http::Error>) -> Self {
+impl Done {
+    fn of(r: Result<swarm::Response, swarm::http::Error>, keep: bool) -> Self {
         match r {
-            Ok(r) => Done::Response(Reply::of(&r)),
-            Err(e) if e.is_recorded() => Done::Failed(e.to_string(), e.response().map(Reply::of)),
+            Ok(r) => Done::Response(Reply::of(&r, keep)),
+            Err(e) if e.is_recorded() => Done::Failed(
+                e.to_string(),
+                e.response().map(|r| Reply::of(r, true)),
+            ),
             Err(e) => Done::Error(e.to_string()),
         }
     }
@@ -237,12 +249,45 @@ impl From<Result<serde_json::Value, TaskError>> for Done {
     }
 }
 
+/// The driver's functions, kept across calls (no global or property lookup per call).
+struct Driver {
+    start: Persistent<Function<'static>>,
+    task: Persistent<Function<'static>>,
+    stop: Persistent<Function<'static>>,
+    hook: Persistent<Function<'static>>,
+    free: Persistent<Function<'static>>,
+    complete: Persistent<Function<'static>>,
+    response: Persistent<Function<'static>>,
+    check: Persistent<Function<'static>>,
+}
+
+impl Driver {
+    fn load(ctx: &Ctx<'_>) -> rquickjs::Result<Self> {
+        let d: Object<'_> = ctx.globals().get("__swarm")?;
+        let f = |name: &str| -> rquickjs::Result<Persistent<Function<'static>>> {
+            Ok(Persistent::save(ctx, d.get::<_, Function<'_>>(name)?))
+        };
+        Ok(Self {
+            start: f("start")?,
+            task: f("task")?,
+            stop: f("stop")?,
+            hook: f("hook")?,
+            free: f("free")?,
+            complete: f("complete")?,
+            response: f("response")?,
+            check: f("check")?,
+        })
+    }
+}
+
 /// One engine thread's state, shared by its natives and its local tasks.
 struct State {
     context: Context,
+    driver: OnceCell<Driver>,
     calls: RefCell<HashMap<u64, oneshot::Sender<TaskResult>>>,
     next_id: Cell<u64>,
-    sessions: RefCell<HashMap<u64, Session>>,
+    /// Session id to (owning user, session).
+    sessions: RefCell<HashMap<u64, (u64, Session)>>,
     owned: RefCell<HashMap<u64, Vec<u64>>>,
     inflight: RefCell<HashMap<u64, HashMap<u64, AbortHandle>>>,
 }
@@ -251,6 +296,9 @@ thread_local! {
     /// This thread's state, for response checks (which swarm-http runs inside a request).
     static STATE: RefCell<Option<Rc<State>>> = const { RefCell::new(None) };
 }
+
+/// Why a session can no longer be used.
+const STOPPED: &str = "this session belongs to a user that has stopped";
 
 fn js_err(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     rquickjs::Exception::throw_message(ctx, message)
@@ -265,7 +313,7 @@ impl State {
 
     fn add_session(&self, uid: u64, session: Session) -> u64 {
         let sid = self.id();
-        self.sessions.borrow_mut().insert(sid, session);
+        self.sessions.borrow_mut().insert(sid, (uid, session));
         self.owned.borrow_mut().entry(uid).or_default().push(sid);
         sid
     }
@@ -274,8 +322,8 @@ impl State {
         self.sessions
             .borrow()
             .get(&sid)
-            .cloned()
-            .ok_or_else(|| js_err(ctx, "this session belongs to a user that has stopped"))
+            .map(|(_, s)| s.clone())
+            .ok_or_else(|| js_err(ctx, STOPPED))
     }
 
     /// Runs `work` as a local task of `uid`, resolving operation `id` with its result.
@@ -298,14 +346,30 @@ impl State {
             .insert(id, handle.abort_handle());
     }
 
+    /// One of the driver's functions, on `ctx`.
+    fn driver<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        pick: fn(&Driver) -> &Persistent<Function<'static>>,
+    ) -> rquickjs::Result<Function<'js>> {
+        let driver = self
+            .driver
+            .get()
+            .ok_or_else(|| js_err(ctx, "the script's driver is not loaded"))?;
+        pick(driver).clone().restore(ctx)
+    }
+
     /// Settles operation `id`'s promise and runs what it unblocks.
     fn complete(&self, id: u64, done: Done) {
         self.context.with(|ctx| {
             let result = (|| -> rquickjs::Result<()> {
-                let driver: Object<'_> = ctx.globals().get("__swarm")?;
-                let complete: Function<'_> = driver.get("complete")?;
+                if let Done::Response(r) = &done {
+                    let response = self.driver(&ctx, |d| &d.response)?;
+                    return response.call((id, r.status, r.text.as_str(), r.headers_js(&ctx)?, r.elapsed_ms));
+                }
+                let complete = self.driver(&ctx, |d| &d.complete)?;
                 let (kind, value): (u8, Value<'_>) = match &done {
-                    Done::Response(r) => (0, r.to_js(&ctx)?.into_value()),
+                    Done::Response(_) => unreachable!("settled above"),
                     Done::Value(v) => (0, ctx.json_parse(v.to_string())?),
                     Done::Failed(message, response) => {
                         let o = Object::new(ctx.clone())?;
@@ -317,7 +381,7 @@ impl State {
                     }
                     Done::Error(message) => (2, rquickjs::String::from_str(ctx.clone(), message)?.into_value()),
                 };
-                complete.call::<_, ()>((This(driver), id, kind, value))
+                complete.call::<_, ()>((id, kind, value))
             })();
             if let Err(e) = result.catch(&ctx) {
                 tracing::warn!("script engine: settling an operation failed: {e}");
@@ -342,14 +406,12 @@ struct Js {
     state: Rc<State>,
 }
 
-/// A request's options as the driver hands them over.
+/// A request's options beyond `name` and `keep`, as the driver hands them over.
 struct RequestSpec {
-    name: Option<String>,
     headers: Vec<String>,
     query: Vec<String>,
     body: Body,
     expect: Vec<u16>,
-    keep: bool,
     timeout: Option<f64>,
     redirects: Option<bool>,
     check: bool,
@@ -381,12 +443,10 @@ impl RequestSpec {
             _ => Body::None,
         };
         Ok(Self {
-            name: o.get("name")?,
             headers: o.get("headers")?,
             query: o.get("query")?,
             body,
             expect: o.get("expect")?,
-            keep: o.get("keep")?,
             timeout: o.get("timeout")?,
             redirects: o.get("redirects")?,
             check: o.get("check")?,
@@ -403,9 +463,8 @@ fn run_check(id: u64, response: &swarm::Response) -> Result<(), String> {
     };
     state.context.with(|ctx| {
         let verdict = (|| -> rquickjs::Result<Value<'_>> {
-            let driver: Object<'_> = ctx.globals().get("__swarm")?;
-            let check: Function<'_> = driver.get("check")?;
-            check.call((This(driver), id, Reply::of(response).to_js(&ctx)?))
+            let check = state.driver(&ctx, |d| &d.check)?;
+            check.call((id, Reply::of(response, true).to_js(&ctx)?))
         })()
         .catch(&ctx);
         match verdict {
@@ -419,11 +478,25 @@ fn run_check(id: u64, response: &swarm::Response) -> Result<(), String> {
     })
 }
 
-async fn send(session: Session, method: Method, target: String, spec: RequestSpec, id: u64) -> Done {
+async fn send(
+    session: Session,
+    method: Method,
+    target: String,
+    name: Option<String>,
+    keep: bool,
+    spec: Option<RequestSpec>,
+    id: u64,
+) -> Done {
     let mut req = session.request(method, target);
-    if let Some(name) = spec.name {
+    if let Some(name) = name {
         req = req.name(name);
     }
+    if keep {
+        req = req.keep_body();
+    }
+    let Some(spec) = spec else {
+        return Done::of(req.send().await, keep);
+    };
     for pair in spec.headers.chunks_exact(2) {
         req = req.header(pair[0].as_str(), pair[1].as_str());
     }
@@ -456,10 +529,7 @@ async fn send(session: Session, method: Method, target: String, spec: RequestSpe
     if spec.check {
         req = req.check(move |r| run_check(id, r));
     }
-    if spec.keep {
-        req = req.keep_body();
-    }
-    req.send().await.into()
+    Done::of(req.send().await, keep)
 }
 
 /// An ownCloud call on a session (`ocs(...)`, `dav(...)` in the script).
@@ -523,6 +593,7 @@ impl Js {
             script::new_engine().map_err(|e| format!("the JavaScript engine did not start: {e}"))?;
         let state = Rc::new(State {
             context: context.clone(),
+            driver: OnceCell::new(),
             calls: RefCell::default(),
             next_id: Cell::new(1),
             sessions: RefCell::default(),
@@ -536,7 +607,11 @@ impl Js {
             script::install_env(&ctx, &natives).map_err(|e| e.to_string())?;
             let ns = script::evaluate(&ctx, &script.path, &script.source)?;
             let driver: Object<'_> = ctx.globals().get("__swarm").map_err(|e| e.to_string())?;
-            driver.set("ns", ns).map_err(|e| e.to_string())
+            let set_ns: Function<'_> = driver.get("setNs").map_err(|e| e.to_string())?;
+            set_ns.call::<_, ()>((ns,)).map_err(|e| e.to_string())?;
+            let loaded = Driver::load(&ctx).map_err(|e| e.to_string())?;
+            let _ = state.driver.set(loaded);
+            Ok(())
         })?;
         Ok(Self { _rt: rt, state })
     }
@@ -549,7 +624,6 @@ impl Js {
                 state.calls.borrow_mut().insert(id, reply);
                 let started = state.context.with(|ctx| {
                     let result = (|| -> rquickjs::Result<()> {
-                        let driver: Object<'_> = ctx.globals().get("__swarm")?;
                         let info_of = |sid: u64, info: &Info| -> rquickjs::Result<Object<'_>> {
                             let o = Object::new(ctx.clone())?;
                             o.set("sid", sid)?;
@@ -562,21 +636,21 @@ impl Js {
                         match call {
                             Call::Start { class, session, info } => {
                                 let sid = state.add_session(uid, session);
-                                let f: Function<'_> = driver.get("start")?;
-                                f.call((This(driver.clone()), id, uid, class, info_of(sid, &info)?))
+                                let f = state.driver(&ctx, |d| &d.start)?;
+                                f.call((id, uid, class, info_of(sid, &info)?))
                             }
                             Call::Task(name) => {
-                                let f: Function<'_> = driver.get("task")?;
-                                f.call((This(driver.clone()), id, uid, name))
+                                let f = state.driver(&ctx, |d| &d.task)?;
+                                f.call((id, uid, name))
                             }
                             Call::Stop => {
-                                let f: Function<'_> = driver.get("stop")?;
-                                f.call((This(driver.clone()), id, uid))
+                                let f = state.driver(&ctx, |d| &d.stop)?;
+                                f.call((id, uid))
                             }
                             Call::Hook { name, session, info } => {
                                 let sid = state.add_session(uid, session);
-                                let f: Function<'_> = driver.get("hook")?;
-                                f.call((This(driver.clone()), id, uid, name, info_of(sid, &info)?))
+                                let f = state.driver(&ctx, |d| &d.hook)?;
+                                f.call((id, uid, name, info_of(sid, &info)?))
                             }
                         }
                     })();
@@ -597,11 +671,9 @@ impl Js {
                     state.sessions.borrow_mut().remove(&sid);
                 }
                 state.context.with(|ctx| {
-                    let freed = (|| -> rquickjs::Result<()> {
-                        let driver: Object<'_> = ctx.globals().get("__swarm")?;
-                        let f: Function<'_> = driver.get("free")?;
-                        f.call((This(driver.clone()), uid))
-                    })();
+                    let freed = state
+                        .driver(&ctx, |d| &d.free)
+                        .and_then(|f| f.call::<_, ()>((uid,)));
                     let _ = freed.catch(&ctx);
                     script::run_jobs(&ctx);
                 });
@@ -638,12 +710,27 @@ fn install_natives<'js>(
         "http",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, id: u64, uid: u64, sid: u64, method: String, target: String, spec: Object<'js>| -> rquickjs::Result<()> {
-                let session = s.session(&ctx, sid)?;
-                let method = Method::from_bytes(method.as_bytes())
-                    .map_err(|_| js_err(&ctx, &format!("`{method}` is not an HTTP method")))?;
-                let spec = RequestSpec::read(&spec)?;
-                s.spawn(uid, id, send(session, method, target, spec, id));
+            // Seven parameters at most (rquickjs), so no `Ctx`: problems settle the promise.
+            move |id: u64,
+                  sid: u64,
+                  method: String,
+                  target: String,
+                  name: Option<String>,
+                  keep: bool,
+                  spec: Option<Object<'js>>|
+                  -> rquickjs::Result<()> {
+                let owned = s.sessions.borrow().get(&sid).cloned();
+                let Some((uid, session)) = owned else {
+                    s.spawn(0, id, async { Done::Error(STOPPED.to_owned()) });
+                    return Ok(());
+                };
+                let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+                    let problem = format!("`{method}` is not an HTTP method");
+                    s.spawn(uid, id, async { Done::Error(problem) });
+                    return Ok(());
+                };
+                let spec = spec.as_ref().map(RequestSpec::read).transpose()?;
+                s.spawn(uid, id, send(session, method, target, name, keep, spec, id));
                 Ok(())
             },
         )?,

@@ -41,9 +41,12 @@ function op(start) {
 }
 
 class Response {
-  constructor(r) { Object.assign(this, r); this.ok = r.status < 400; }
+  constructor(status, text, headers, elapsed) {
+    this.status = status; this.text = text; this.headers = headers; this.elapsed = elapsed;
+  }
+  get ok() { return this.status < 400; }
   json() { return JSON.parse(this.text); }
-  header(name) { return this.headers[String(name).toLowerCase()]; }
+  header(name) { return this.headers ? this.headers[String(name).toLowerCase()] : undefined; }
 }
 
 function bodyOf(opts) {
@@ -56,23 +59,32 @@ function bodyOf(opts) {
   return [1, String(b)];
 }
 
+function specOf(o) {
+  const [kind, body] = bodyOf(o);
+  return {
+    headers: flat(o.headers), query: flat(o.query), kind, body, expect: o.expect || [],
+    timeout: o.timeout, redirects: o.redirects, check: typeof o.check === "function",
+    auth: o.auth ? [String(o.auth[0]), String(o.auth[1])] : undefined,
+  };
+}
+
 const flat = (o) => Object.entries(o || {}).flatMap(([k, v]) => [String(k), String(v)]);
 
 /** One user's HTTP session: its own cookie jar; clones from withBasicAuth share it. */
 export class Session {
   constructor(uid, sid) { this.uid = uid; this.sid = sid; }
-  request(method, target, opts = {}) {
-    const [kind, body] = bodyOf(opts);
-    const req = {
-      name: opts.name, headers: flat(opts.headers), query: flat(opts.query), kind, body,
-      expect: opts.expect || [], keep: opts.keep !== false, timeout: opts.timeout,
-      redirects: opts.redirects, check: typeof opts.check === "function",
-      auth: opts.auth ? [String(opts.auth[0]), String(opts.auth[1])] : undefined,
-    };
+  request(method, target, opts) {
+    const o = opts || {};
+    // Only `name` and `keep` go by argument; anything else builds the full spec.
+    let spec;
+    for (const k in o) {
+      if (k !== "name" && k !== "keep") { spec = specOf(o); break; }
+    }
+    const name = o.name === undefined ? undefined : String(o.name);
     return op((id) => {
-      if (req.check) checks.set(id, opts.check);
-      native.http(id, this.uid, this.sid, String(method).toUpperCase(), String(target), req);
-    }).then((r) => new Response(r));
+      if (spec && spec.check) checks.set(id, o.check);
+      native.http(id, this.sid, String(method).toUpperCase(), String(target), name, o.keep !== false, spec);
+    });
   }
   get(t, o) { return this.request("GET", t, o); }
   head(t, o) { return this.request("HEAD", t, o); }
@@ -144,17 +156,18 @@ function makeCtx(uid, info) {
 }
 
 const users = new Map();
+let ns = {};
 
 // The driver the engine thread calls: ids in, results out through native.done.
 globalThis.__swarm = {
-  ns: {},
   start(call, uid, cls, info) {
     const ctx = makeCtx(uid, info);
-    run(call, () => { const obj = new this.ns[cls](); users.set(uid, { obj, ctx }); return obj.onStart ? obj.onStart(ctx) : undefined; });
+    run(call, () => { const obj = new ns[cls](); users.set(uid, { obj, ctx }); return obj.onStart ? obj.onStart(ctx) : undefined; });
   },
   task(call, uid, name) { const u = users.get(uid); run(call, () => u.obj[name](u.ctx)); },
   stop(call, uid) { const u = users.get(uid); run(call, () => (u && u.obj.onStop ? u.obj.onStop(u.ctx) : undefined)); },
-  hook(call, uid, name, info) { const ctx = makeCtx(uid, info); run(call, () => this.ns[name](ctx)); },
+  hook(call, uid, name, info) { const ctx = makeCtx(uid, info); run(call, () => ns[name](ctx)); },
+  setNs(n) { ns = n; },
   free(uid) { users.delete(uid); },
   // What the engine needs to know of a module, as JSON; a string is a mistake to report.
   inspect(ns) {
@@ -195,13 +208,21 @@ globalThis.__swarm = {
     if (!p) return;
     pending.delete(id);
     if (kind === 0) p[0](value);
-    else if (kind === 1) p[1](new HttpError(value.message, value.response && new Response(value.response)));
+    else if (kind === 1) p[1](new HttpError(value.message, value.response && new Response(...value.response)));
     else p[1](new Error(String(value)));
+  },
+  // A response settles its request with a Response built here, straight from the fields.
+  response(id, status, text, headers, elapsed) {
+    const p = pending.get(id);
+    checks.delete(id);
+    if (!p) return;
+    pending.delete(id);
+    p[0](new Response(status, text, headers, elapsed));
   },
   check(id, r) {
     const f = checks.get(id);
     if (!f) return true;
-    const v = f(new Response(r));
+    const v = f(new Response(...r));
     return v === undefined || v === true ? true : v === false ? "check returned false" : String(v);
   },
 };
