@@ -724,7 +724,14 @@ fn install_natives<'js>(
                     s.spawn(0, id, async { Done::Error(STOPPED.to_owned()) });
                     return Ok(());
                 };
-                let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+                let known = match method.as_str() {
+                    "GET" => Some(Method::GET),
+                    "POST" => Some(Method::POST),
+                    "PUT" => Some(Method::PUT),
+                    "DELETE" => Some(Method::DELETE),
+                    _ => None,
+                };
+                let Some(method) = known.or_else(|| Method::from_bytes(method.as_bytes()).ok()) else {
                     let problem = format!("`{method}` is not an HTTP method");
                     s.spawn(uid, id, async { Done::Error(problem) });
                     return Ok(());

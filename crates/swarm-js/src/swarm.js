@@ -29,6 +29,7 @@ const show = (v) => (typeof v === "string" ? v : (() => { try { return JSON.stri
 const logger = (level) => (...args) => native.log(level, args.map(show).join(" "));
 globalThis.console = { log: logger(1), info: logger(1), debug: logger(0), warn: logger(2), error: logger(3) };
 
+const NO_OPTIONS = Object.freeze({});
 let nextOp = 1;
 const pending = new Map();
 
@@ -73,8 +74,9 @@ const flat = (o) => Object.entries(o || {}).flatMap(([k, v]) => [String(k), Stri
 /** One user's HTTP session: its own cookie jar; clones from withBasicAuth share it. */
 export class Session {
   constructor(uid, sid) { this.uid = uid; this.sid = sid; }
-  request(method, target, opts) {
-    const o = opts || {};
+  request(method, target, opts) { return this.send(String(method).toUpperCase(), target, opts); }
+  send(method, target, opts) {
+    const o = opts || NO_OPTIONS;
     // Only `name` and `keep` go by argument; anything else builds the full spec.
     let spec;
     for (const k in o) {
@@ -83,15 +85,15 @@ export class Session {
     const name = o.name === undefined ? undefined : String(o.name);
     return op((id) => {
       if (spec && spec.check) checks.set(id, o.check);
-      native.http(id, this.sid, String(method).toUpperCase(), String(target), name, o.keep !== false, spec);
+      native.http(id, this.sid, method, String(target), name, o.keep !== false, spec);
     });
   }
-  get(t, o) { return this.request("GET", t, o); }
-  head(t, o) { return this.request("HEAD", t, o); }
-  post(t, o) { return this.request("POST", t, o); }
-  put(t, o) { return this.request("PUT", t, o); }
-  patch(t, o) { return this.request("PATCH", t, o); }
-  delete(t, o) { return this.request("DELETE", t, o); }
+  get(t, o) { return this.send("GET", t, o); }
+  head(t, o) { return this.send("HEAD", t, o); }
+  post(t, o) { return this.send("POST", t, o); }
+  put(t, o) { return this.send("PUT", t, o); }
+  patch(t, o) { return this.send("PATCH", t, o); }
+  delete(t, o) { return this.send("DELETE", t, o); }
   /** The same jar, with basic auth on every request. */
   withBasicAuth(user, password) { return new Session(this.uid, native.auth(this.uid, this.sid, String(user), String(password))); }
   /** The same jar, with `Authorization: Bearer TOKEN` on every request. */
