@@ -25,7 +25,16 @@ fn the_owncloud_script_creates_and_deletes_every_account_at_3_gets_per_put() {
         scenario_run(
             &script(),
             &sim,
-            &["-u", "5", "-r", "20", "-t", "6s", "--json", json.to_str().unwrap()],
+            &[
+                "-u",
+                "5",
+                "-r",
+                "20",
+                "-t",
+                "6s",
+                "--json",
+                json.to_str().unwrap(),
+            ],
         )
         .env("WAIT_SECONDS", "0.05"),
         Duration::from_secs(90),
@@ -33,18 +42,37 @@ fn the_owncloud_script_creates_and_deletes_every_account_at_3_gets_per_put() {
     assert!(out.status.success(), "{}", stderr(&out));
     let r = read_json(&json);
     assert_eq!(row(&r, "POST", "/ocs/v2.php/cloud/users"), (5, 0));
-    assert_eq!(row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"), (5, 0));
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (5, 0)
+    );
     assert_eq!(row(&r, "PROPFIND", "/remote.php/dav/files/[user]/"), (5, 0));
-    assert!(sim.non_admin_users().is_empty(), "left: {:?}", sim.non_admin_users());
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left: {:?}",
+        sim.non_admin_users()
+    );
     assert_eq!(r["total"]["num_failures"], 0);
-    assert_eq!(r["exceptions"].as_array().map(Vec::len), Some(0), "{}", r["exceptions"]);
-    let (gets, _) = row(&r, "GET", "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf");
+    assert_eq!(
+        r["exceptions"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        r["exceptions"]
+    );
+    let (gets, _) = row(
+        &r,
+        "GET",
+        "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf",
+    );
     let (puts, _) = row(&r, "PUT", "/remote.php/dav/files/[user]/[file]");
     // PUT's share of the tasks is binomial(n, 1/4): 5 sd holds for a 3:1 picker only.
     let n = (gets + puts) as f64;
     assert!(n > 100.0, "too few tasks ran: {n}");
     let sd = (n * 0.25 * 0.75).sqrt();
-    assert!(((puts as f64) - n * 0.25).abs() <= 5.0 * sd, "PUT {puts} vs GET {gets}");
+    assert!(
+        ((puts as f64) - n * 0.25).abs() <= 5.0 * sd,
+        "PUT {puts} vs GET {gets}"
+    );
 }
 
 #[test]
@@ -54,21 +82,39 @@ fn sigint_mid_run_still_deletes_every_script_account() {
     let mut child = scenario_run(
         &script(),
         &sim,
-        &["-u", "4", "-r", "20", "-t", "60s", "--json", json.to_str().unwrap()],
+        &[
+            "-u",
+            "4",
+            "-r",
+            "20",
+            "-t",
+            "60s",
+            "--json",
+            json.to_str().unwrap(),
+        ],
     )
     .env("WAIT_SECONDS", "0.05")
     .stdout(Stdio::null())
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    wait_for("4 accounts", Duration::from_secs(30), || sim.non_admin_users().len() == 4);
+    wait_for("4 accounts", Duration::from_secs(30), || {
+        sim.non_admin_users().len() == 4
+    });
     std::thread::sleep(Duration::from_millis(500));
     kill(child.id(), "-INT");
     let status = wait_exit(&mut child, Duration::from_secs(30), "swarm after SIGINT");
     assert!(status.success(), "{status:?}");
-    assert!(sim.non_admin_users().is_empty(), "left: {:?}", sim.non_admin_users());
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left: {:?}",
+        sim.non_admin_users()
+    );
     let r = read_json(&json);
-    assert_eq!(row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"), (4, 0));
+    assert_eq!(
+        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (4, 0)
+    );
     assert_eq!(r["total"]["num_failures"], 0);
 }
 
@@ -92,9 +138,8 @@ fn a_web_ui_stop_and_restart_runs_the_script_again_and_leaves_no_account() {
         });
         web.wait_stats("tasks run", Duration::from_secs(30), |s| {
             s["stats"].as_array().is_some_and(|rows| {
-                rows.iter().any(|r| {
-                    r["method"] == "GET" && r["num_requests"].as_u64().unwrap_or(0) > 5
-                })
+                rows.iter()
+                    .any(|r| r["method"] == "GET" && r["num_requests"].as_u64().unwrap_or(0) > 5)
             })
         });
         let (status, body) = web.post_form("/stop", &[]);
@@ -105,7 +150,11 @@ fn a_web_ui_stop_and_restart_runs_the_script_again_and_leaves_no_account() {
     }
     let stats = web.stats();
     assert_eq!(stats["fail_ratio"], 0.0, "{}", web.output());
-    assert!(web.terminate(Duration::from_secs(30)).success(), "{}", web.output());
+    assert!(
+        web.terminate(Duration::from_secs(30)).success(),
+        "{}",
+        web.output()
+    );
 }
 
 /// Writes a script into a fresh directory and returns its path.
@@ -208,14 +257,32 @@ fn script_users_follow_the_lifecycle_rules() {
         let started = Instant::now();
         let out = run_bounded(
             swarm()
-                .args(["run", path.to_str().unwrap(), "--headless", "--only-summary"])
-                .args(["--host", &sim.url(), "-u", "3", "-r", "50", "-t", case.run_time])
+                .args([
+                    "run",
+                    path.to_str().unwrap(),
+                    "--headless",
+                    "--only-summary",
+                ])
+                .args([
+                    "--host",
+                    &sim.url(),
+                    "-u",
+                    "3",
+                    "-r",
+                    "50",
+                    "-t",
+                    case.run_time,
+                ])
                 .args(["--stop-timeout", "1s", "--json", json.to_str().unwrap()])
                 .env("MODE", case.mode),
             Duration::from_secs(90),
         );
         let mode = case.mode;
-        assert!(started.elapsed() < case.limit, "{mode}: took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < case.limit,
+            "{mode}: took {:?}",
+            started.elapsed()
+        );
         assert!(out.status.code().is_some(), "{mode}: {}", stderr(&out));
         let r = read_json(&json);
         let (work, _) = row(&r, "GET", "work");
@@ -245,14 +312,29 @@ fn script_users_follow_the_lifecycle_rules() {
 #[test]
 fn a_broken_script_is_one_line_with_its_position_and_exit_2() {
     let cases = [
-        ("export class A {\n  static tasks = { a: 1 };\n  a() { return 1 +; }\n}\n", "t.js:3:"),
-        ("export function helper() {}\n", "t.js:1:1: exports no user class"),
-        ("export class A { static tasks = { buy: 1 }; }\n", "task `buy` is not a method"),
+        (
+            "export class A {\n  static tasks = { a: 1 };\n  a() { return 1 +; }\n}\n",
+            "t.js:3:",
+        ),
+        (
+            "export function helper() {}\n",
+            "t.js:1:1: exports no user class",
+        ),
+        (
+            "export class A { static tasks = { buy: 1 }; }\n",
+            "task `buy` is not a method",
+        ),
     ];
     for (i, (source, want)) in cases.into_iter().enumerate() {
         let path = write_script(&format!("js-bad-{i}"), source);
         let out = run_bounded(
-            swarm().args(["run", path.to_str().unwrap(), "--headless", "-H", "http://127.0.0.1:9"]),
+            swarm().args([
+                "run",
+                path.to_str().unwrap(),
+                "--headless",
+                "-H",
+                "http://127.0.0.1:9",
+            ]),
             Duration::from_secs(30),
         );
         let err = stderr(&out);
@@ -278,16 +360,27 @@ fn the_starter_script_logs_in_shops_and_logs_out() {
     let json = dir.join("r.json");
     let out = run_bounded(
         swarm()
-            .args(["run", path.to_str().unwrap(), "--headless", "--only-summary"])
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--headless",
+                "--only-summary",
+            ])
             .args(["-H", &shop.url(), "-u", "4", "-r", "50", "-t", "4s"])
             .args(["--json", json.to_str().unwrap()]),
         Duration::from_secs(60),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let stats = shop.stats();
-    assert_eq!((stats.logins, stats.logouts, stats.live_sessions), (4, 4, 0));
+    assert_eq!(
+        (stats.logins, stats.logouts, stats.live_sessions),
+        (4, 4, 0)
+    );
     assert_eq!(stats.unauthorized, 0);
-    assert!(stats.carts > 0 && stats.authorized > stats.carts, "{stats:?}");
+    assert!(
+        stats.carts > 0 && stats.authorized > stats.carts,
+        "{stats:?}"
+    );
     let r = read_json(&json);
     assert_eq!(r["total"]["num_failures"], 0);
     assert_eq!(row(&r, "POST", "/cart").0, stats.carts);
@@ -295,5 +388,9 @@ fn the_starter_script_logs_in_shops_and_logs_out() {
         swarm().args(["new", "shop-test", "--js", "--into", dir.to_str().unwrap()]),
         Duration::from_secs(30),
     );
-    assert_eq!(again.status.code(), Some(2), "an existing file is not overwritten");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing file is not overwritten"
+    );
 }

@@ -772,7 +772,10 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
     let js_get = dir.join("js_get.js");
     std::fs::write(&js_get, include_str!("../bench/js_get.js"))?;
     let js_get = js_get.display().to_string();
-    for (case, users, rate) in [("js-c32", 32u32, 1_000_000u32), ("js-c10000", 10_000, 10_000)] {
+    for (case, users, rate) in [
+        ("js-c32", 32u32, 1_000_000u32),
+        ("js-c10000", 10_000, 10_000),
+    ] {
         if !case.contains(only) {
             continue;
         }

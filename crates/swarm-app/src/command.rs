@@ -114,7 +114,11 @@ pub(crate) fn check_options(app: &App, index: usize) -> Result<(), String> {
         }
         taken.extend(own);
     }
-    if let Some((long, _)) = s.defaults.iter().find(|(l, _)| !taken.contains(&format!("--{l}"))) {
+    if let Some((long, _)) = s
+        .defaults
+        .iter()
+        .find(|(l, _)| !taken.contains(&format!("--{l}")))
+    {
         return Err(format!(
             "scenario `{}` sets a default for --{long}, which `run` does not have",
             s.name

@@ -102,7 +102,10 @@ pub(crate) fn load_script(mut app: App, argv: &[OsString]) -> Result<App, UsageE
         return Ok(app);
     }
     let path = std::path::Path::new(word);
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     let Some((_, load)) = app.script_loaders.iter().find(|(e, _)| e == ext) else {
         return Ok(app);
     };

@@ -230,10 +230,9 @@ impl Done {
     fn of(r: Result<swarm::Response, swarm::http::Error>, keep: bool) -> Self {
         match r {
             Ok(r) => Done::Response(Reply::of(&r, keep)),
-            Err(e) if e.is_recorded() => Done::Failed(
-                e.to_string(),
-                e.response().map(|r| Reply::of(r, true)),
-            ),
+            Err(e) if e.is_recorded() => {
+                Done::Failed(e.to_string(), e.response().map(|r| Reply::of(r, true)))
+            }
             Err(e) => Done::Error(e.to_string()),
         }
     }
@@ -365,7 +364,13 @@ impl State {
             let result = (|| -> rquickjs::Result<()> {
                 if let Done::Response(r) = &done {
                     let response = self.driver(&ctx, |d| &d.response)?;
-                    return response.call((id, r.status, r.text.as_str(), r.headers_js(&ctx)?, r.elapsed_ms));
+                    return response.call((
+                        id,
+                        r.status,
+                        r.text.as_str(),
+                        r.headers_js(&ctx)?,
+                        r.elapsed_ms,
+                    ));
                 }
                 let complete = self.driver(&ctx, |d| &d.complete)?;
                 let (kind, value): (u8, Value<'_>) = match &done {
@@ -379,7 +384,10 @@ impl State {
                         }
                         (1, o.into_value())
                     }
-                    Done::Error(message) => (2, rquickjs::String::from_str(ctx.clone(), message)?.into_value()),
+                    Done::Error(message) => (
+                        2,
+                        rquickjs::String::from_str(ctx.clone(), message)?.into_value(),
+                    ),
                 };
                 complete.call::<_, ()>((id, kind, value))
             })();
@@ -395,7 +403,10 @@ impl State {
         let ops = self.inflight.borrow_mut().remove(&uid).unwrap_or_default();
         for (id, handle) in ops {
             handle.abort();
-            self.complete(id, Done::Error("cancelled: the user is stopping".to_owned()));
+            self.complete(
+                id,
+                Done::Error("cancelled: the user is stopping".to_owned()),
+            );
         }
     }
 }
@@ -517,7 +528,10 @@ async fn send(
     if !spec.expect.is_empty() {
         req = req.expect_status(spec.expect);
     }
-    if let Some(t) = spec.timeout.and_then(|t| Duration::try_from_secs_f64(t).ok()) {
+    if let Some(t) = spec
+        .timeout
+        .and_then(|t| Duration::try_from_secs_f64(t).ok())
+    {
         req = req.timeout(t);
     }
     if let Some(follow) = spec.redirects {
@@ -555,7 +569,11 @@ async fn owncloud(session: Session, name: String, extra: String, args: Vec<Strin
                                 d.put(&arg(0), arg(1)).await?;
                             }
                             "propfind" => {
-                                let depth = if arg(1) == "0" { Depth::Zero } else { Depth::One };
+                                let depth = if arg(1) == "0" {
+                                    Depth::Zero
+                                } else {
+                                    Depth::One
+                                };
                                 let entries = d.propfind(&arg(0), depth).await?;
                                 return Ok(J::from(
                                     entries.into_iter().map(|e| e.href).collect::<Vec<_>>(),
@@ -589,8 +607,8 @@ async fn owncloud(session: Session, name: String, extra: String, args: Vec<Strin
 
 impl Js {
     fn start(script: &Script) -> Result<Self, String> {
-        let (rt, context) =
-            script::new_engine().map_err(|e| format!("the JavaScript engine did not start: {e}"))?;
+        let (rt, context) = script::new_engine()
+            .map_err(|e| format!("the JavaScript engine did not start: {e}"))?;
         let state = Rc::new(State {
             context: context.clone(),
             driver: OnceCell::new(),
@@ -634,7 +652,11 @@ impl Js {
                             Ok(o)
                         };
                         match call {
-                            Call::Start { class, session, info } => {
+                            Call::Start {
+                                class,
+                                session,
+                                info,
+                            } => {
                                 let sid = state.add_session(uid, session);
                                 let f = state.driver(&ctx, |d| &d.start)?;
                                 f.call((id, uid, class, info_of(sid, &info)?))
@@ -647,7 +669,11 @@ impl Js {
                                 let f = state.driver(&ctx, |d| &d.stop)?;
                                 f.call((id, uid))
                             }
-                            Call::Hook { name, session, info } => {
+                            Call::Hook {
+                                name,
+                                session,
+                                info,
+                            } => {
                                 let sid = state.add_session(uid, session);
                                 let f = state.driver(&ctx, |d| &d.hook)?;
                                 f.call((id, uid, name, info_of(sid, &info)?))
@@ -731,7 +757,8 @@ fn install_natives<'js>(
                     "DELETE" => Some(Method::DELETE),
                     _ => None,
                 };
-                let Some(method) = known.or_else(|| Method::from_bytes(method.as_bytes()).ok()) else {
+                let Some(method) = known.or_else(|| Method::from_bytes(method.as_bytes()).ok())
+                else {
                     let problem = format!("`{method}` is not an HTTP method");
                     s.spawn(uid, id, async { Done::Error(problem) });
                     return Ok(());
@@ -747,7 +774,14 @@ fn install_natives<'js>(
         "owncloud",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, id: u64, uid: u64, sid: u64, name: String, extra: String, args: Vec<String>| -> rquickjs::Result<()> {
+            move |ctx: Ctx<'js>,
+                  id: u64,
+                  uid: u64,
+                  sid: u64,
+                  name: String,
+                  extra: String,
+                  args: Vec<String>|
+                  -> rquickjs::Result<()> {
                 let session = s.session(&ctx, sid)?;
                 s.spawn(uid, id, owncloud(session, name, extra, args));
                 Ok(())
@@ -768,17 +802,25 @@ fn install_natives<'js>(
     let s = Rc::clone(state);
     natives.set(
         "fresh",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, uid: u64, sid: u64| -> rquickjs::Result<u64> {
-            let fresh = s.session(&ctx, sid)?.fresh();
-            Ok(s.add_session(uid, fresh))
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, uid: u64, sid: u64| -> rquickjs::Result<u64> {
+                let fresh = s.session(&ctx, sid)?.fresh();
+                Ok(s.add_session(uid, fresh))
+            },
+        )?,
     )?;
     let s = Rc::clone(state);
     natives.set(
         "auth",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, uid: u64, sid: u64, user: String, password: String| -> rquickjs::Result<u64> {
+            move |ctx: Ctx<'js>,
+                  uid: u64,
+                  sid: u64,
+                  user: String,
+                  password: String|
+                  -> rquickjs::Result<u64> {
                 let authed = s.session(&ctx, sid)?.with_basic_auth(&user, &password);
                 Ok(s.add_session(uid, authed))
             },
@@ -801,9 +843,12 @@ fn install_natives<'js>(
     let s = Rc::clone(state);
     natives.set(
         "cookie",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, sid: u64, name: String| -> rquickjs::Result<Option<String>> {
-            Ok(s.session(&ctx, sid)?.cookie(&name))
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, sid: u64, name: String| -> rquickjs::Result<Option<String>> {
+                Ok(s.session(&ctx, sid)?.cookie(&name))
+            },
+        )?,
     )?;
     Ok(())
 }

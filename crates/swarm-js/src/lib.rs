@@ -24,8 +24,8 @@ pub fn load(path: &Path) -> Result<Scenario, BoxError> {
     let script = Arc::new(script::load(path)?);
     let engine = Arc::new(engine::Engine::new(Arc::clone(&script)));
     let names: Vec<&str> = script.classes.iter().map(|c| c.name).collect();
-    let mut scenario = Scenario::new(script.path.clone())
-        .about(format!("JavaScript users {}", names.join(", ")));
+    let mut scenario =
+        Scenario::new(script.path.clone()).about(format!("JavaScript users {}", names.join(", ")));
     for c in &script.classes {
         scenario = scenario.user_named::<user::JsUser>(c.name, c.weight, c.fixed_count);
     }

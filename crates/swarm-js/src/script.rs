@@ -160,31 +160,36 @@ fn leak(s: String) -> &'static str {
 }
 
 fn seconds(v: &serde_json::Value, key: &str) -> Result<Duration, String> {
-    let n = v.get(key).and_then(serde_json::Value::as_f64).unwrap_or(-1.0);
+    let n = v
+        .get(key)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(-1.0);
     Duration::try_from_secs_f64(n).map_err(|_| format!("`{key}` must be a number of seconds >= 0"))
 }
 
 fn wait_of(v: &serde_json::Value) -> Result<Wait, String> {
-    Ok(match v.get("kind").and_then(|k| k.as_str()).unwrap_or_default() {
-        "none" => Wait::None,
-        "constant" => Wait::constant(seconds(v, "seconds")?),
-        "between" => {
-            let (min, max) = (seconds(v, "min")?, seconds(v, "max")?);
-            if min > max {
-                return Err("between(min, max) needs min <= max".to_owned());
+    Ok(
+        match v.get("kind").and_then(|k| k.as_str()).unwrap_or_default() {
+            "none" => Wait::None,
+            "constant" => Wait::constant(seconds(v, "seconds")?),
+            "between" => {
+                let (min, max) = (seconds(v, "min")?, seconds(v, "max")?);
+                if min > max {
+                    return Err("between(min, max) needs min <= max".to_owned());
+                }
+                Wait::between(min, max)
             }
-            Wait::between(min, max)
-        }
-        "constantPacing" => Wait::constant_pacing(seconds(v, "seconds")?),
-        "constantThroughput" => {
-            let n = v.get("perSecond").and_then(|n| n.as_f64()).unwrap_or(0.0);
-            if !(n > 0.0 && n.is_finite()) {
-                return Err("constantThroughput(n) needs n > 0".to_owned());
+            "constantPacing" => Wait::constant_pacing(seconds(v, "seconds")?),
+            "constantThroughput" => {
+                let n = v.get("perSecond").and_then(|n| n.as_f64()).unwrap_or(0.0);
+                if !(n > 0.0 && n.is_finite()) {
+                    return Err("constantThroughput(n) needs n > 0".to_owned());
+                }
+                Wait::constant_throughput(n)
             }
-            Wait::constant_throughput(n)
-        }
-        other => return Err(format!("unknown wait kind `{other}`")),
-    })
+            other => return Err(format!("unknown wait kind `{other}`")),
+        },
+    )
 }
 
 /// The script's `options` export as defaults of `run`'s flags.
@@ -258,7 +263,10 @@ pub(crate) fn load(path: &Path) -> Result<Script, ScriptError> {
             tasks: c.tasks.into_iter().map(|(n, w)| (leak(n), w)).collect(),
             sequential: c.sequential,
         });
-        if classes.last().is_some_and(|c| c.tasks.len() > crate::user::MAX_TASKS) {
+        if classes
+            .last()
+            .is_some_and(|c| c.tasks.len() > crate::user::MAX_TASKS)
+        {
             return Err(at_start(format!(
                 "a class may have at most {} tasks",
                 crate::user::MAX_TASKS
@@ -296,9 +304,15 @@ mod tests {
     #[test]
     fn mistakes_are_one_line_with_a_position() {
         let cases = [
-            ("export class A {\n  static tasks = { a: 1 }\n  a() { }\n  }}\n", "t.js:4:"),
+            (
+                "export class A {\n  static tasks = { a: 1 }\n  a() { }\n  }}\n",
+                "t.js:4:",
+            ),
             ("export const x = 1;\n", "t.js:1:1: exports no user class"),
-            ("export class A { static tasks = { b: 1 }; }\n", "task `b` is not a method"),
+            (
+                "export class A { static tasks = { b: 1 }; }\n",
+                "task `b` is not a method",
+            ),
             ("\nthrow new Error('boom');\n", "t.js:2:"),
             ("import { nope } from 'swarm';\n", "t.js:1:"),
             (

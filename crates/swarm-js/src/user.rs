@@ -119,7 +119,18 @@ pub(crate) async fn hook(
         host: ctx.host().map(str::to_owned),
     };
     // Hooks never overlap each other, so one id serves them all.
-    let result = engine::call(&engine, u64::MAX, Call::Hook { name, session, info }).await;
-    let _ = engine.thread(u64::MAX).send(engine::Command::Free { uid: u64::MAX });
+    let result = engine::call(
+        &engine,
+        u64::MAX,
+        Call::Hook {
+            name,
+            session,
+            info,
+        },
+    )
+    .await;
+    let _ = engine
+        .thread(u64::MAX)
+        .send(engine::Command::Free { uid: u64::MAX });
     result
 }
