@@ -267,6 +267,48 @@ mod tests {
         }
     }
 
+    /// A loader standing in for a script engine: its scenario sets its own defaults.
+    fn load_fake(path: &std::path::Path) -> Result<Scenario, crate::BoxError> {
+        if path.ends_with("broken.fake") {
+            return Err(UsageError("broken.fake:3:7: SyntaxError: nope".to_owned()).into());
+        }
+        Ok(Scenario::new("ignored")
+            .user::<Idle>()
+            .default_value("users", vec!["9".to_owned()]))
+    }
+
+    /// `run FILE.ext` loads the file as a scenario named by the path; its defaults sit below
+    /// the file and the flags; a loader's error is the usage error; other words are untouched.
+    #[test]
+    fn a_script_path_becomes_a_scenario_with_its_own_defaults() {
+        let config = dir_with("script", "users = 4\n");
+        let config = config.to_string_lossy().into_owned();
+        let cases: [(&[&str], usize); 3] = [
+            (&["run", "t.fake"], 9),
+            (&["run", "t.fake", "--config", &config], 4),
+            (&["run", "t.fake", "--config", &config, "-u", "2"], 2),
+        ];
+        for (args, users) in cases {
+            let app = load_script(app().script_loader("fake", load_fake), &argv(args))
+                .expect("the fake loader loads");
+            let run = run_of(&app, args);
+            assert_eq!(app.scenarios[run.scenario].name, "t.fake", "{args:?}");
+            assert_eq!(run.args.users, users, "{args:?}");
+        }
+        let err = load_script(
+            app().script_loader("fake", load_fake),
+            &argv(&["run", "broken.fake"]),
+        )
+        .expect_err("a loader's error is a usage error");
+        assert_eq!(err.0, "broken.fake:3:7: SyntaxError: nope");
+        let untouched = load_script(
+            app().script_loader("fake", load_fake),
+            &argv(&["run", "get"]),
+        )
+        .expect("a scenario name is not a script");
+        assert_eq!(untouched.scenarios.len(), 2);
+    }
+
     #[test]
     fn flag_beats_file_beats_default() {
         let path = dir_with("prec", "users = 7\nspawn-rate = 3\nheadless = true\n");
