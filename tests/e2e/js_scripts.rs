@@ -2,10 +2,11 @@
 //! (accounts counted on the simulator), the lifecycle rules for script users, and the errors
 //! a broken script gives before any user starts.
 
-use crate::owncloud::{kill, row, scenario_run, wait_exit, wait_for};
+use crate::owncloud::{
+    assert_gets_to_puts_3_to_1, row, scenario_run, sigint_mid_run_deletes_every_account, wait_for,
+};
 use crate::web::WebSwarm;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use swarm_tests::{TestSim, read_json, root, run_bounded, swarm, temp_dir};
 
@@ -59,63 +60,12 @@ fn the_owncloud_script_creates_and_deletes_every_account_at_3_gets_per_put() {
         "{}",
         r["exceptions"]
     );
-    let (gets, _) = row(
-        &r,
-        "GET",
-        "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf",
-    );
-    let (puts, _) = row(&r, "PUT", "/remote.php/dav/files/[user]/[file]");
-    // PUT's share of the tasks is binomial(n, 1/4): 5 sd holds for a 3:1 picker only.
-    let n = (gets + puts) as f64;
-    assert!(n > 100.0, "too few tasks ran: {n}");
-    let sd = (n * 0.25 * 0.75).sqrt();
-    assert!(
-        ((puts as f64) - n * 0.25).abs() <= 5.0 * sd,
-        "PUT {puts} vs GET {gets}"
-    );
+    assert_gets_to_puts_3_to_1(&r);
 }
 
 #[test]
 fn sigint_mid_run_still_deletes_every_script_account() {
-    let sim = TestSim::start();
-    let json = temp_dir("js-oc-sigint").join("r.json");
-    let mut child = scenario_run(
-        &script(),
-        &sim,
-        &[
-            "-u",
-            "4",
-            "-r",
-            "20",
-            "-t",
-            "60s",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-    )
-    .env("WAIT_SECONDS", "0.05")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    wait_for("4 accounts", Duration::from_secs(30), || {
-        sim.non_admin_users().len() == 4
-    });
-    std::thread::sleep(Duration::from_millis(500));
-    kill(child.id(), "-INT");
-    let status = wait_exit(&mut child, Duration::from_secs(30), "swarm after SIGINT");
-    assert!(status.success(), "{status:?}");
-    assert!(
-        sim.non_admin_users().is_empty(),
-        "left: {:?}",
-        sim.non_admin_users()
-    );
-    let r = read_json(&json);
-    assert_eq!(
-        row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
-        (4, 0)
-    );
-    assert_eq!(r["total"]["num_failures"], 0);
+    sigint_mid_run_deletes_every_account(&script(), &[("WAIT_SECONDS", "0.05")]);
 }
 
 #[test]
@@ -155,6 +105,15 @@ fn a_web_ui_stop_and_restart_runs_the_script_again_and_leaves_no_account() {
         "{}",
         web.output()
     );
+}
+
+/// `swarm run SCRIPT --headless --only-summary`.
+fn headless(script: &std::path::Path) -> std::process::Command {
+    let mut cmd = swarm();
+    cmd.arg("run")
+        .arg(script)
+        .args(["--headless", "--only-summary"]);
+    cmd
 }
 
 /// Writes a script into a fresh directory and returns its path.
@@ -256,13 +215,7 @@ fn script_users_follow_the_lifecycle_rules() {
         let json = temp_dir(&format!("js-life-{}", case.mode)).join("r.json");
         let started = Instant::now();
         let out = run_bounded(
-            swarm()
-                .args([
-                    "run",
-                    path.to_str().unwrap(),
-                    "--headless",
-                    "--only-summary",
-                ])
+            headless(&path)
                 .args([
                     "--host",
                     &sim.url(),
@@ -359,13 +312,7 @@ fn the_starter_script_logs_in_shops_and_logs_out() {
     let path = dir.join("shop-test.js");
     let json = dir.join("r.json");
     let out = run_bounded(
-        swarm()
-            .args([
-                "run",
-                path.to_str().unwrap(),
-                "--headless",
-                "--only-summary",
-            ])
+        headless(&path)
             .args(["-H", &shop.url(), "-u", "4", "-r", "50", "-t", "4s"])
             .args(["--json", json.to_str().unwrap()]),
         Duration::from_secs(60),

@@ -69,14 +69,8 @@ impl Scenario {
     }
 
     /// Adds a user type with its `WEIGHT` and `FIXED_COUNT`.
-    pub fn user<U: User>(mut self) -> Self {
-        self.classes.push(UserClass {
-            name: U::name(),
-            weight: U::WEIGHT,
-            fixed_count: U::FIXED_COUNT,
-            imp: Arc::new(Erased::<U>(PhantomData)),
-        });
-        self
+    pub fn user<U: User>(self) -> Self {
+        self.user_named::<U>(U::name(), U::WEIGHT, U::FIXED_COUNT)
     }
 
     /// Adds a user type whose name, weight and fixed count are known only at run time (a
