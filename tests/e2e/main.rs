@@ -7,6 +7,7 @@ mod cli;
 mod distributed;
 mod faults;
 mod get;
+mod js_scripts;
 mod kubernetes;
 mod library;
 mod locust_source;

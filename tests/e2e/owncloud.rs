@@ -41,6 +41,24 @@ pub(crate) fn row(report: &serde_json::Value, method: &str, name: &str) -> (u64,
         })
 }
 
+/// The seed's tasks were picked 3:1: PUT's share of the tasks is binomial(n, 1/4); 5 sd is a
+/// bound a correct picker never misses and a broken one (1:1, or only GETs) always does.
+pub(crate) fn assert_gets_to_puts_3_to_1(report: &serde_json::Value) {
+    let (gets, _) = row(
+        report,
+        "GET",
+        "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf",
+    );
+    let (puts, _) = row(report, "PUT", "/remote.php/dav/files/[user]/[file]");
+    let n = (gets + puts) as f64;
+    assert!(n > 100.0, "too few tasks ran: {n}");
+    let sd = (n * 0.25 * 0.75).sqrt();
+    assert!(
+        ((puts as f64) - n * 0.25).abs() <= 5.0 * sd,
+        "PUT {puts} vs GET {gets}"
+    );
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -94,21 +112,7 @@ fn every_user_creates_its_account_and_deletes_it_on_stop() {
         sim.non_admin_users()
     );
     assert_eq!(r["total"]["num_failures"], 0);
-    let (gets, _) = row(
-        &r,
-        "GET",
-        "/remote.php/dav/files/[user]/ownCloud%20Manual.pdf",
-    );
-    let (puts, _) = row(&r, "PUT", "/remote.php/dav/files/[user]/[file]");
-    // Tasks are picked 3:1: PUT's share of the tasks is binomial(n, 1/4); 5 sd is a bound a
-    // correct picker never misses and a broken one (1:1, or only GETs) always does.
-    let n = (gets + puts) as f64;
-    assert!(n > 100.0, "too few tasks ran: {n}");
-    let sd = (n * 0.25 * 0.75).sqrt();
-    assert!(
-        ((puts as f64) - n * 0.25).abs() <= 5.0 * sd,
-        "PUT {puts} vs GET {gets}"
-    );
+    assert_gets_to_puts_3_to_1(&r);
     // Rows group all users: no row names an individual account.
     for stat in r["stats"].as_array().unwrap() {
         let name = stat["name"].as_str().unwrap();
@@ -226,10 +230,18 @@ pub(crate) fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bo
 
 #[test]
 fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
+    sigint_mid_run_deletes_every_account("owncloud", &[]);
+}
+
+/// Runs `scenario` with 4 users against a fresh simulator, sends SIGINT once all 4 accounts
+/// exist, and checks that swarm exits 0 having deleted every account, without a failure.
+pub(crate) fn sigint_mid_run_deletes_every_account(scenario: &str, env: &[(&str, &str)]) {
     let sim = TestSim::start();
-    let dir = temp_dir("oc-sigint");
+    // Its own directory per scenario: both callers may run at once.
+    let dir = temp_dir(&format!("sigint-{}", scenario.replace(['/', '.'], "-")));
     let json = dir.join("r.json");
-    let mut child = owncloud(
+    let mut cmd = scenario_run(
+        scenario,
         &sim,
         &[
             "-u",
@@ -241,11 +253,13 @@ fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
             "--json",
             json.to_str().unwrap(),
         ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
+    cmd.envs(env.iter().copied());
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for("4 accounts", Duration::from_secs(30), || {
         sim.non_admin_users().len() == 4
     });
@@ -256,10 +270,10 @@ fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
         Duration::from_secs(30),
         "swarm did not stop after SIGINT",
     );
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "{scenario}: {status:?}");
     assert!(
         sim.non_admin_users().is_empty(),
-        "left: {:?}",
+        "{scenario}: left {:?}",
         sim.non_admin_users()
     );
     let r = read_json(&json);
@@ -267,6 +281,7 @@ fn sigint_mid_run_still_deletes_every_account_and_writes_the_report() {
         row(&r, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
         (4, 0)
     );
+    assert_eq!(r["total"]["num_failures"], 0, "{scenario}");
 }
 
 #[test]

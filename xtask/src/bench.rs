@@ -4,7 +4,9 @@
 //! peer in the same run on the same server, each pinned to its own CPU (server on 0,
 //! generator on 1), and prints one table: `get` against wrk (13 B at 32 and 1000
 //! connections, 64 KiB at 32), 10,000 users against Locust and wrk (time until all run,
-//! against the schedule; peak RSS), a GET+PUT task set against Locust, and the ownCloud
+//! against the schedule; peak RSS), the same GET as a JavaScript script against the Rust
+//! scenario (CPU per request at 32 users, peak RSS at 10,000), a GET+PUT task set against
+//! Locust, and the ownCloud
 //! scenario on owncloud-sim against Locust running the seed's locustfile. Binaries come
 //! from `$CARGO_TARGET_DIR` (default `target/`); Locust 2.47 is installed into a venv there.
 
@@ -763,6 +765,48 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
             p: Figures::of(&[w], 8),
             s,
             verdict: "memory only".to_owned(),
+        });
+    }
+    // The same GET task as a JavaScript script and as the Rust `get` scenario: CPU per
+    // request at 32 users, and peak RSS of 10,000 users (one engine context per thread).
+    let js_get = dir.join("js_get.js");
+    std::fs::write(&js_get, include_str!("../bench/js_get.js"))?;
+    let js_get = js_get.display().to_string();
+    for (case, users, rate) in [
+        ("js-c32", 32u32, 1_000_000u32),
+        ("js-c10000", 10_000, 10_000),
+    ] {
+        if !case.contains(only) {
+            continue;
+        }
+        let (u, r) = (users.to_string(), rate.to_string());
+        let url = format!("{base}/tiny.txt");
+        let n = if users == 32 { reps } else { 1 };
+        let case_secs = if users == 32 { secs } else { big_secs };
+        let (p, s) = runs(
+            n,
+            Box::new(|| {
+                let common = ["-u", &u, "-r", &r, "--loglevel", "warn"];
+                let rust = [&["run", "get", "--host", &url][..], &common].concat();
+                let script = [&["run", &js_get, "--host", &base][..], &common].concat();
+                Ok((
+                    swarm(&swarm_bin, &rust, &[], case_secs, &dir)?,
+                    swarm(&swarm_bin, &script, &[], case_secs, &dir)?,
+                ))
+            }),
+        )?;
+        let (p, s) = (Figures::of(&p, case_secs), Figures::of(&s, case_secs));
+        let verdict = if users == 32 {
+            format!("CPU × <= 2 {}", mark(s.us_per_req / p.us_per_req <= 2.0))
+        } else {
+            "memory side by side".to_owned()
+        };
+        print_row(&Row {
+            case,
+            peer: "Rust get",
+            p,
+            s,
+            verdict,
         });
     }
     // A GET+PUT task set with 32 users against the same set in Locust (FastHttpUser).

@@ -18,6 +18,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   run owncloud [SWARM ARGS...]   run the ownCloud scenario (against owncloud-sim unless --host is given)
+  run owncloud --script [ARGS]  the same with examples/owncloud.js, the scenario as a script
   test                           build the binaries and run every test (what CI runs)
   bench core                     recorded events per second per core, 1 and 2 worker threads
   bench http [CASE]              swarm vs wrk/Locust in one table: CPU µs/request, peak RSS, 10,000 users, GET+PUT, ownCloud

@@ -1,5 +1,6 @@
-//! `cargo xtask run owncloud`: the ownCloud scenario, against owncloud-sim on a free loopback
-//! port unless `--host` is given.
+//! `cargo xtask run owncloud [--script]`: the ownCloud scenario (or, with `--script`, the same
+//! test as `examples/owncloud.js`), against owncloud-sim on a free loopback port unless
+//! `--host` is given.
 
 use crate::{cargo, root};
 use anyhow::{Context, Result, bail};
@@ -87,8 +88,16 @@ pub(crate) fn owncloud(extra: &[&str]) -> Result<()> {
         .iter()
         .any(|a| *a == "-H" || *a == "--host" || a.starts_with("--host="));
     let sim = if has_host { None } else { Some(Sim::start()?) };
+    // `--script` is xtask's own: run the shipped script instead of the Rust scenario.
+    let script = extra.contains(&"--script");
+    let extra: Vec<&str> = extra.iter().copied().filter(|a| *a != "--script").collect();
+    let scenario = if script {
+        root().join("examples/owncloud.js").display().to_string()
+    } else {
+        "owncloud".to_owned()
+    };
     let mut cmd = Command::new(root().join("target/release/swarm"));
-    cmd.args(["run", "owncloud"]).args(DEFAULTS);
+    cmd.args(["run", &scenario]).args(DEFAULTS);
     if let Some(sim) = &sim {
         println!("owncloud-sim is serving {}", sim.url);
         cmd.args(["--host", &sim.url]);
@@ -97,7 +106,7 @@ pub(crate) fn owncloud(extra: &[&str]) -> Result<()> {
             cmd.env("SWARM_ADMIN_PASSWORD", "admin");
         }
     }
-    cmd.args(extra);
+    cmd.args(&extra);
     let mut swarm = cmd.spawn().context("cannot run swarm")?;
     // Only now: an ignored signal would be inherited by swarm.
     ignore_sigint();

@@ -119,9 +119,10 @@ fn tidy_layers_point_one_way() {
         ("ocs-dav", &["swarm-core", "swarm-http"]),
         ("swarm-scenarios", &["swarm"]),
         ("owncloud-scenario", &["ocs-dav", "swarm"]),
+        ("swarm-js", &["ocs-dav", "swarm"]),
         (
             "swarm-cli",
-            &["owncloud-scenario", "swarm", "swarm-scenarios"],
+            &["owncloud-scenario", "swarm", "swarm-js", "swarm-scenarios"],
         ),
         ("owncloud-sim", &[]),
     ];

@@ -13,6 +13,9 @@ use swarm_core::User;
 /// Runs an author's own command: its parsed arguments in, an exit code out.
 type CommandFn = Arc<dyn Fn(&clap::ArgMatches) -> Result<u8, BoxError> + Send + Sync>;
 
+/// Turns a script file into a scenario (see [`App::script_loader`]).
+pub type ScriptLoader = fn(&std::path::Path) -> Result<Scenario, BoxError>;
+
 /// An author's own top-level command (e.g. a clean-up command of their scenario).
 #[derive(Clone)]
 pub(crate) struct ExtraCommand {
@@ -57,6 +60,7 @@ pub struct App {
     pub(crate) version: String,
     pub(crate) scenarios: Vec<Scenario>,
     pub(crate) commands: Vec<ExtraCommand>,
+    pub(crate) script_loaders: Vec<(String, ScriptLoader)>,
 }
 
 impl std::fmt::Debug for App {
@@ -77,6 +81,7 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             scenarios: Vec::new(),
             commands: Vec::new(),
+            script_loaders: Vec::new(),
         }
     }
 
@@ -127,6 +132,16 @@ impl App {
         self
     }
 
+    /// Lets `run FILE` take a script: when `run`'s argument is a path ending in
+    /// `.{extension}` that names no scenario, `load` turns the file into a scenario (named by
+    /// the path as given) before the command line is parsed, so every flag, `swarm.toml` and
+    /// the web UI apply to it. An error is a usage error (one line, exit code 2), told before
+    /// any user starts.
+    pub fn script_loader(mut self, extension: &str, load: ScriptLoader) -> Self {
+        self.script_loaders.push((extension.to_owned(), load));
+        self
+    }
+
     /// Parses the process's command line and runs what it asks; returns the exit code (0
     /// success, 1 a request or threshold failed, 2 bad usage).
     pub fn run(self) -> ExitCode {
@@ -140,6 +155,17 @@ impl App {
         T: Into<OsString>,
     {
         let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+        let this = match parse::load_script(self, &argv) {
+            Ok(app) => app,
+            Err(UsageError(message)) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        };
+        this.run_parsed(argv)
+    }
+
+    fn run_parsed(self, argv: Vec<OsString>) -> ExitCode {
         if let Err(problem) = self.check() {
             eprintln!("error: {problem}");
             return ExitCode::from(2);

@@ -24,6 +24,7 @@ pub(crate) fn scenario_command(app: &App, index: usize) -> Command {
     for set in &s.options {
         cmd = (set.augment)(cmd);
     }
+    cmd = crate::config::apply_defaults(cmd, &s.defaults);
     // Last: `augment_args` sets the about text from each options type's doc comment.
     cmd.about(s.about.clone()).long_about(None)
 }
@@ -112,6 +113,16 @@ pub(crate) fn check_options(app: &App, index: usize) -> Result<(), String> {
             ));
         }
         taken.extend(own);
+    }
+    if let Some((long, _)) = s
+        .defaults
+        .iter()
+        .find(|(l, _)| !taken.contains(&format!("--{l}")))
+    {
+        return Err(format!(
+            "scenario `{}` sets a default for --{long}, which `run` does not have",
+            s.name
+        ));
     }
     Ok(())
 }

@@ -253,6 +253,25 @@ pub(crate) fn apply(mut cmd: Command, file: &ConfigFile) -> Command {
     cmd
 }
 
+/// `cmd` with a scenario's own defaults (by long name) applied like a file's values; a long
+/// name the command does not have is left alone (`check_options` refuses it earlier).
+pub(crate) fn apply_defaults(cmd: Command, defaults: &[(String, Vec<String>)]) -> Command {
+    let values = defaults
+        .iter()
+        .filter_map(|(long, v)| {
+            let arg = cmd.get_arguments().find(|a| a.get_long() == Some(long))?;
+            Some((arg.get_id().as_str().to_owned(), v.clone()))
+        })
+        .collect();
+    apply(
+        cmd,
+        &ConfigFile {
+            path: String::new(),
+            values,
+        },
+    )
+}
+
 /// The `--print-config` listing: every option's value and where it came from.
 pub(crate) fn render(run: &Command, matches: &ArgMatches, file: Option<&ConfigFile>) -> String {
     let mut out = String::from("Effective options (precedence: flag > env > file > default):\n");

@@ -29,7 +29,7 @@ mod threshold;
 mod values;
 mod web;
 
-pub use app::App;
+pub use app::{App, ScriptLoader};
 pub use cli::parse_host;
 pub use error::{BoxError, UsageError};
 pub use scenario::{Scenario, Setup};

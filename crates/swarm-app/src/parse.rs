@@ -86,6 +86,38 @@ fn known_scenarios(app: &App) -> String {
         .join(", ")
 }
 
+/// `app` with the script that `run FILE` names loaded as a scenario called `FILE`, when a
+/// registered loader takes the file's extension and no scenario has that name.
+pub(crate) fn load_script(mut app: App, argv: &[OsString]) -> Result<App, UsageError> {
+    let Some(word) = argv
+        .iter()
+        .position(|a| a == "run")
+        .filter(|&i| i == 1)
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|a| a.to_str())
+    else {
+        return Ok(app);
+    };
+    if app.scenarios.iter().any(|s| s.name == word) {
+        return Ok(app);
+    }
+    let path = std::path::Path::new(word);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    let Some((_, load)) = app.script_loaders.iter().find(|(e, _)| e == ext) else {
+        return Ok(app);
+    };
+    let mut scenario = load(path).map_err(|e| match e.downcast::<UsageError>() {
+        Ok(usage) => *usage,
+        Err(other) => UsageError(other.to_string()),
+    })?;
+    scenario.name = word.to_owned();
+    app.scenarios.push(scenario);
+    Ok(app)
+}
+
 /// Parses `argv` (program name first), reading the config file for `run`.
 pub(crate) fn parse(
     app: &App,
@@ -233,6 +265,48 @@ mod tests {
             Ok(Parsed::Run(run)) => *run,
             other => panic!("{args:?} did not parse as a run: {other:?}"),
         }
+    }
+
+    /// A loader standing in for a script engine: its scenario sets its own defaults.
+    fn load_fake(path: &std::path::Path) -> Result<Scenario, crate::BoxError> {
+        if path.ends_with("broken.fake") {
+            return Err(UsageError("broken.fake:3:7: SyntaxError: nope".to_owned()).into());
+        }
+        Ok(Scenario::new("ignored")
+            .user::<Idle>()
+            .default_value("users", vec!["9".to_owned()]))
+    }
+
+    /// `run FILE.ext` loads the file as a scenario named by the path; its defaults sit below
+    /// the file and the flags; a loader's error is the usage error; other words are untouched.
+    #[test]
+    fn a_script_path_becomes_a_scenario_with_its_own_defaults() {
+        let config = dir_with("script", "users = 4\n");
+        let config = config.to_string_lossy().into_owned();
+        let cases: [(&[&str], usize); 3] = [
+            (&["run", "t.fake"], 9),
+            (&["run", "t.fake", "--config", &config], 4),
+            (&["run", "t.fake", "--config", &config, "-u", "2"], 2),
+        ];
+        for (args, users) in cases {
+            let app = load_script(app().script_loader("fake", load_fake), &argv(args))
+                .expect("the fake loader loads");
+            let run = run_of(&app, args);
+            assert_eq!(app.scenarios[run.scenario].name, "t.fake", "{args:?}");
+            assert_eq!(run.args.users, users, "{args:?}");
+        }
+        let err = load_script(
+            app().script_loader("fake", load_fake),
+            &argv(&["run", "broken.fake"]),
+        )
+        .expect_err("a loader's error is a usage error");
+        assert_eq!(err.0, "broken.fake:3:7: SyntaxError: nope");
+        let untouched = load_script(
+            app().script_loader("fake", load_fake),
+            &argv(&["run", "get"]),
+        )
+        .expect("a scenario name is not a script");
+        assert_eq!(untouched.scenarios.len(), 2);
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Scenario {
     pub(crate) leftovers: Vec<LeftoversFn>,
     pub(crate) host_required: bool,
     pub(crate) shape: Option<crate::open::ScenarioShape>,
+    /// Defaults for the App's flags, by long name (below `swarm.toml`, env and flags).
+    pub(crate) defaults: Vec<(String, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -96,6 +98,7 @@ impl Scenario {
             leftovers: Vec::new(),
             host_required: true,
             shape: None,
+            defaults: Vec::new(),
         }
     }
 
@@ -108,6 +111,18 @@ impl Scenario {
     /// Adds a user type, with its `WEIGHT` and `FIXED_COUNT`.
     pub fn user<U: User>(mut self) -> Self {
         self.users = self.users.user::<U>();
+        self
+    }
+
+    /// Adds a user type whose name, weight and fixed count come at run time (a script's
+    /// classes, one Rust type for all of them: see swarm-core's `Scenario::user_named`).
+    pub fn user_named<U: User>(
+        mut self,
+        name: &'static str,
+        weight: u32,
+        fixed_count: Option<usize>,
+    ) -> Self {
+        self.users = self.users.user_named::<U>(name, weight, fixed_count);
         self
     }
 
@@ -205,6 +220,14 @@ impl Scenario {
         self.shape = Some(crate::open::ScenarioShape(Arc::new(move || {
             Box::new(make()) as Box<dyn swarm_core::Shape>
         })));
+        self
+    }
+
+    /// A default for one of the App's `run` flags, by its long name (`users`, `run-time`,
+    /// `threshold` ...): what a script's own `options` say. `swarm.toml`, the environment and
+    /// the command line still win; an unknown name is refused when the command is built.
+    pub fn default_value(mut self, long: impl Into<String>, values: Vec<String>) -> Self {
+        self.defaults.push((long.into(), values));
         self
     }
 

@@ -7,7 +7,7 @@
 mod new;
 
 fn main() -> std::process::ExitCode {
-    swarm::App::new("swarm")
+    let app = swarm::App::new("swarm")
         .register(swarm_scenarios::get::scenario())
         .register(owncloud_scenario::scenario())
         .register(owncloud_scenario::share::scenario())
@@ -16,6 +16,6 @@ fn main() -> std::process::ExitCode {
             "ownCloud housekeeping",
             owncloud_scenario::housekeeping,
         )
-        .command("new", "Start a load-test crate of your own", new::main)
-        .run()
+        .command("new", "Start a load-test crate of your own", new::main);
+    swarm_js::register(app).run()
 }

@@ -14,6 +14,9 @@ const HTTP: &str = include_str!("../../swarm/examples/shop.rs");
 /// The seed's ownCloud test (the `owncloud-scenario` crate's `seed` example).
 const OWNCLOUD: &str = include_str!("../../owncloud-scenario/examples/seed.rs");
 
+/// A script of the same test (`examples/shop.js`), for `--js`.
+const SCRIPT: &str = include_str!("../../../examples/shop.js");
+
 /// Where this binary was built from, if that checkout is still there.
 fn checkout_crates() -> Option<PathBuf> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,6 +49,10 @@ pub(crate) struct NewArgs {
     /// Create the crate in this directory (default: the current one).
     #[arg(long, value_name = "DIR", default_value = ".")]
     into: PathBuf,
+    /// Write a JavaScript script `NAME.js` instead of a crate: run it with `swarm run NAME.js`,
+    /// no Rust toolchain needed.
+    #[arg(long, conflicts_with = "template")]
+    js: bool,
     /// The `crates/` folder of a swarm checkout to depend on by path (default: the one this
     /// binary was built from; without one, a git dependency to fill in).
     #[arg(long, value_name = "DIR")]
@@ -94,6 +101,9 @@ pub(crate) fn main(args: NewArgs) -> Result<u8, BoxError> {
             args.name
         ))
         .into());
+    }
+    if args.js {
+        return new_script(&args);
     }
     let dir = args.into.join(&args.name);
     if dir.exists() {
@@ -144,6 +154,26 @@ pub(crate) fn main(args: NewArgs) -> Result<u8, BoxError> {
     println!(
         "Run it:\n  cd {}\n  cargo run --release -- -H http://127.0.0.1:8080 -u 10 -t 30s --headless",
         dir.display()
+    );
+    Ok(0)
+}
+
+/// `swarm new NAME --js`: one script file.
+fn new_script(args: &NewArgs) -> Result<u8, BoxError> {
+    let path = args.into.join(format!("{}.js", args.name));
+    if path.exists() {
+        return Err(UsageError(format!(
+            "{} already exists: choose another name or --into DIR",
+            path.display()
+        ))
+        .into());
+    }
+    std::fs::write(&path, SCRIPT.replace(PLACEHOLDER, &args.name))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("Created {}", path.display());
+    println!(
+        "Run it:\n  swarm run {} -H http://127.0.0.1:8080 -u 10 -t 30s --headless",
+        path.display()
     );
     Ok(0)
 }

@@ -69,11 +69,23 @@ impl Scenario {
     }
 
     /// Adds a user type with its `WEIGHT` and `FIXED_COUNT`.
-    pub fn user<U: User>(mut self) -> Self {
+    pub fn user<U: User>(self) -> Self {
+        self.user_named::<U>(U::name(), U::WEIGHT, U::FIXED_COUNT)
+    }
+
+    /// Adds a user type whose name, weight and fixed count are known only at run time (a
+    /// script's classes): one Rust type serves them all and tells them apart in `on_start`
+    /// by `ctx.user_type()`, which is `name`.
+    pub fn user_named<U: User>(
+        mut self,
+        name: &'static str,
+        weight: u32,
+        fixed_count: Option<usize>,
+    ) -> Self {
         self.classes.push(UserClass {
-            name: U::name(),
-            weight: U::WEIGHT,
-            fixed_count: U::FIXED_COUNT,
+            name,
+            weight,
+            fixed_count,
             imp: Arc::new(Erased::<U>(PhantomData)),
         });
         self

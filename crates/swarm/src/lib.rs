@@ -45,7 +45,9 @@
 //! }
 //! ```
 
-pub use swarm_app::{App, BoxError, Scenario, Setup, UsageError, parse_duration, parse_host};
+pub use swarm_app::{
+    App, BoxError, Scenario, ScriptLoader, Setup, UsageError, parse_duration, parse_host,
+};
 pub use swarm_core::{
     Ctx, Feeder, FeederError, Pick, Secret, Shape, ShapeTick, TaskError, TaskResult, Tasks,
     TestCtx, User, Wait, tasks,

@@ -295,6 +295,8 @@ fn merge_rows(timestamp: u64, rows: &[(&HistoryRow, bool)]) -> HistoryRow {
         current_rps: live().map(|r| r.current_rps).sum(),
         current_fail_per_sec: live().map(|r| r.current_fail_per_sec).sum(),
         window_percentiles_us: window,
+        // Like the window percentiles: the slowest segment's, an upper bound.
+        window_corrected_p99_us: live().map(|r| r.window_corrected_p99_us).max().unwrap_or(0),
         total_requests: requests,
         total_failures: all().map(|r| r.total_failures).sum(),
         total_median_us: all().map(|r| r.total_median_us).max().unwrap_or(0),
@@ -735,6 +737,7 @@ mod tests {
             current_rps: rps,
             current_fail_per_sec: 0.0,
             window_percentiles_us: vec![p50],
+            window_corrected_p99_us: 0,
             total_requests: total,
             total_failures: 0,
             total_median_us: p50,
