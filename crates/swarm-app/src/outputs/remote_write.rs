@@ -163,4 +163,55 @@ mod tests {
         assert!(inf.samples[0].value > 0.0);
         assert!(find("swarm_run_state", ("state", "stopped")).is_some());
     }
+
+    #[test]
+    fn an_arrival_runs_series_carry_the_segment() {
+        let (stats, families) = super::super::series::open_fixture();
+        let common = vec![
+            ("job".to_owned(), "swarm".to_owned()),
+            ("segment".to_owned(), "1/3".to_owned()),
+        ];
+        let request = request(&families, &common, 1_700_000_000_000);
+        assert!(request.timeseries.iter().all(|t| {
+            t.labels
+                .iter()
+                .any(|l| l.name == "segment" && l.value == "1/3")
+        }));
+        let value = |name: &str, label: (&str, &str)| {
+            request
+                .timeseries
+                .iter()
+                .find(|t| {
+                    t.labels
+                        .iter()
+                        .any(|l| l.name == "__name__" && l.value == name)
+                        && t.labels
+                            .iter()
+                            .any(|l| l.name == label.0 && l.value == label.1)
+                })
+                .map(|t| t.samples[0].value)
+        };
+        assert_eq!(
+            value("swarm_dropped_iterations_total", ("job", "swarm")),
+            Some(stats.open.dropped_iterations as f64)
+        );
+        assert_eq!(
+            value("swarm_iterations_started_total", ("job", "swarm")),
+            Some(stats.open.iterations_started as f64)
+        );
+        assert_eq!(
+            value(
+                "swarm_corrected_response_time_seconds_count",
+                ("name", "/a")
+            ),
+            Some(stats.entries[0].corrected.len() as f64)
+        );
+        assert_eq!(
+            value(
+                "swarm_corrected_response_time_percentile_seconds",
+                ("quantile", "1")
+            ),
+            Some(2.0)
+        );
+    }
 }
