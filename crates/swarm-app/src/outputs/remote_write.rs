@@ -133,6 +133,22 @@ mod tests {
     use prost::Message as _;
     use swarm_core::RunState;
 
+    /// The first series of family `name` that has `label`.
+    fn find<'a>(
+        request: &'a WriteRequest,
+        name: &str,
+        label: (&str, &str),
+    ) -> Option<&'a TimeSeries> {
+        request.timeseries.iter().find(|t| {
+            t.labels
+                .iter()
+                .any(|l| l.name == "__name__" && l.value == name)
+                && t.labels
+                    .iter()
+                    .any(|l| l.name == label.0 && l.value == label.1)
+        })
+    }
+
     #[test]
     fn a_request_round_trips_through_snappy_and_protobuf() {
         let (_, families) = super::super::series::fixture(RunState::Stopped);
@@ -144,24 +160,14 @@ mod tests {
             .expect("snappy");
         let back = WriteRequest::decode(raw.as_slice()).expect("protobuf");
         assert_eq!(back, request);
-        let find = |name: &str, label: (&str, &str)| {
-            back.timeseries.iter().find(|t| {
-                t.labels
-                    .iter()
-                    .any(|l| l.name == "__name__" && l.value == name)
-                    && t.labels
-                        .iter()
-                        .any(|l| l.name == label.0 && l.value == label.1)
-            })
-        };
-        let requests = find("swarm_requests_total", ("name", "/a")).expect("a series");
+        let requests = find(&back, "swarm_requests_total", ("name", "/a")).expect("a series");
         assert_eq!(requests.samples[0].value, 6.0);
         assert_eq!(requests.samples[0].timestamp, 1_700_000_000_000);
         let names: Vec<&str> = requests.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["__name__", "job", "method", "name"], "sorted");
-        let inf = find("swarm_response_time_seconds_bucket", ("le", "+Inf")).expect("+Inf");
+        let inf = find(&back, "swarm_response_time_seconds_bucket", ("le", "+Inf")).expect("+Inf");
         assert!(inf.samples[0].value > 0.0);
-        assert!(find("swarm_run_state", ("state", "stopped")).is_some());
+        assert!(find(&back, "swarm_run_state", ("state", "stopped")).is_some());
     }
 
     #[test]
@@ -178,18 +184,7 @@ mod tests {
                 .any(|l| l.name == "segment" && l.value == "1/3")
         }));
         let value = |name: &str, label: (&str, &str)| {
-            request
-                .timeseries
-                .iter()
-                .find(|t| {
-                    t.labels
-                        .iter()
-                        .any(|l| l.name == "__name__" && l.value == name)
-                        && t.labels
-                            .iter()
-                            .any(|l| l.name == label.0 && l.value == label.1)
-                })
-                .map(|t| t.samples[0].value)
+            find(&request, name, label).map(|t| t.samples[0].value)
         };
         assert_eq!(
             value("swarm_dropped_iterations_total", ("job", "swarm")),

@@ -351,22 +351,16 @@ fn run_state(v: &RunView<'_>) -> Vec<Sample> {
 }
 
 fn percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
-    if e.num_requests == 0 {
-        return Vec::new();
-    }
-    QUANTILES
-        .iter()
-        .map(|&q| {
-            (
-                vec![("quantile", q.to_string())],
-                Value::Number(e.percentile_us(q) as f64 / 1e6),
-            )
-        })
-        .collect()
+    quantiles(e.num_requests > 0, |q| e.percentile_us(q))
 }
 
 fn corrected_percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
-    if !e.has_corrected() {
+    quantiles(e.has_corrected(), |q| e.corrected_percentile_us(q))
+}
+
+/// One gauge per quantile of [`QUANTILES`], from `at` (µs); none for a row without times.
+fn quantiles(any: bool, at: impl Fn(f64) -> u64) -> Vec<(Labels, Value)> {
+    if !any {
         return Vec::new();
     }
     QUANTILES
@@ -374,7 +368,7 @@ fn corrected_percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
         .map(|&q| {
             (
                 vec![("quantile", q.to_string())],
-                Value::Number(e.corrected_percentile_us(q) as f64 / 1e6),
+                Value::Number(at(q) as f64 / 1e6),
             )
         })
         .collect()
