@@ -1,7 +1,8 @@
 //! The outputs against real receivers: a real Prometheus scraping the web UI's `/metrics`
 //! and receiving remote-write, an OTLP/HTTP receiver decoding with the official messages,
 //! JUnit XML read as CI tools read it, and `/metrics` kept bounded when every request has
-//! its own name. Each compares with the run's own JSON report.
+//! its own name, an arrival-rate run's iterations in Prometheus, and `swarm report check
+//! --junit`. Each compares with the run's own JSON report.
 
 use crate::web::{WebSwarm, answer, eventually};
 use quick_xml::events::Event;
@@ -12,6 +13,7 @@ use std::process::Output;
 use std::time::Duration;
 use swarm_tests::otlp_receiver::OtlpReceiver;
 use swarm_tests::prometheus::{Prometheus, free_port};
+use swarm_tests::stall::StallServer;
 use swarm_tests::{TestSim, example, read_json, run_bounded, swarm, temp_dir};
 
 /// `(labels, value)` of every line of `family` in a `/metrics` text.
@@ -582,4 +584,120 @@ fn metrics_listen_serves_headless_runs_behind_the_web_guard() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--metrics-listen is for --headless runs")
     );
+}
+
+#[test]
+fn report_check_writes_the_thresholds_as_junit() {
+    let sim = TestSim::start();
+    let dir = temp_dir("outputs-check-junit");
+    let json = dir.join("report.json");
+    let junit = dir.join("check.xml");
+    let url = format!("{}/status.php", sim.url());
+    let out = headless_get(&url, "2", "1s", &json, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = u(&read_json(&json), "/total/num_requests");
+    assert!(requests > 0);
+    let out = run_bounded(
+        swarm()
+            .args(["report", "check"])
+            .arg(&json)
+            .args([
+                "--threshold",
+                "fail_ratio < 1%",
+                "--threshold",
+                "requests < 1",
+            ])
+            .arg("--junit")
+            .arg(&junit),
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  requests < 1"), "{stdout}");
+    let parsed = read_junit(&std::fs::read_to_string(&junit).expect("the JUnit file"));
+    assert_eq!(parsed.suites, 1);
+    assert_eq!(parsed.root["tests"], "2");
+    assert_eq!(parsed.root["failures"], "1");
+    let requests = format!("requests = {requests}");
+    assert_eq!(
+        parsed.cases,
+        [
+            ("fail_ratio < 1%".to_owned(), None),
+            ("requests < 1".to_owned(), Some(requests)),
+        ],
+        "the thresholds' verdicts only: report check does not judge failed requests"
+    );
+    // A path it cannot write is refused before anything is judged.
+    let out = run_bounded(
+        swarm()
+            .args(["report", "check"])
+            .arg(&json)
+            .args(["--threshold", "requests > 0", "--junit"])
+            .arg(dir.join("missing/check.xml")),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--junit"), "{stderr}");
+}
+
+#[test]
+fn an_arrival_runs_iterations_reach_prometheus_by_remote_write() {
+    // Answers at once but stalls for the last second of every two: a pool of at most two
+    // users drops most of the arrivals of a stall.
+    let server = StallServer::start(Duration::from_secs(2), Duration::from_secs(1));
+    let prometheus = Prometheus::start("rw-open", None, true);
+    let dir = temp_dir("outputs-rw-open");
+    let json = dir.join("report.json");
+    let write = format!("{}/api/v1/write", prometheus.url);
+    let out = run_bounded(
+        swarm()
+            .args(["run", "get", "--headless", "--only-summary", "--host"])
+            .arg(format!("{}/x", server.url()))
+            .args(["--arrival-rate", "50/s", "--pre-allocated-users", "1"])
+            .args(["--max-users", "2", "-t", "3s", "--push-interval", "500ms"])
+            .args(["--prometheus-rw", &write, "--json"])
+            .arg(&json),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("pushes failed"), "{stderr}");
+    let report = read_json(&json);
+    let run_id = report["run_id"].as_str().expect("a run id");
+    let started = u(&report, "/open_model/iterations_started");
+    let dropped = u(&report, "/open_model/dropped_iterations");
+    assert!(started > 0 && dropped > 0, "{}", report["open_model"]);
+    let value =
+        |family: &str| prometheus.value(&format!(r#"{family}{{run_id="{run_id}",job="swarm"}}"#));
+    assert_eq!(
+        value("swarm_iterations_started_total"),
+        Some(started as f64),
+        "{}",
+        prometheus.log()
+    );
+    assert_eq!(
+        value("swarm_dropped_iterations_total"),
+        Some(dropped as f64)
+    );
+    assert!(
+        value("swarm_arrival_rate_target").is_some(),
+        "an arrival run's gauges"
+    );
+    // The exact corrected p99 is the report's (and holds the stall's wait).
+    let p99 = prometheus
+        .value(&format!(
+            r#"swarm_corrected_response_time_percentile_seconds{{run_id="{run_id}",name="Aggregated",quantile="0.99"}}"#
+        ))
+        .expect("the corrected p99");
+    let json_p99 = report["total"]["corrected_response_time_percentiles"]["0.99"]
+        .as_f64()
+        .expect("the report's corrected p99")
+        / 1e3;
+    assert!((p99 - json_p99).abs() < 1e-6, "{p99} vs {json_p99}");
+    assert!(p99 > 0.1, "the stall's wait: {p99}");
 }

@@ -18,6 +18,9 @@ pub(crate) struct CheckArgs {
     /// A check, repeatable, as `swarm run --threshold`: 'p95 < 500ms', 'fail_ratio < 1%'.
     #[arg(long = "threshold", value_name = "CHECK", value_delimiter = ';', value_parser = threshold::parse_threshold)]
     pub(crate) thresholds: Vec<Threshold>,
+    /// Also write the verdicts as JUnit XML test cases here (as `swarm run --junit`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit: Option<PathBuf>,
 }
 
 /// Entry point of `swarm report`: returns the exit code.
@@ -119,12 +122,23 @@ fn check_main(args: &CheckArgs) -> Result<i32> {
         )
         .into());
     }
-    let loaded = read(&args.report)?;
+    // The verdict is the thresholds' alone, so the JUnit file has no "no request failed".
+    let targets = Targets {
+        json: None,
+        csv: None,
+        csv_full_history: false,
+        html: None,
+        junit: args.junit.as_deref().map(|p| (p, 0)),
+    };
+    targets.check().map_err(UsageError)?;
+    let mut loaded = read(&args.report)?;
     let outcomes = threshold::evaluate(&args.thresholds, &loaded.stats);
     print!("{}", threshold::render(&outcomes));
-    Ok(if outcomes.iter().all(|o| o.passed) {
-        0
-    } else {
-        1
-    })
+    let passed = outcomes.iter().all(|o| o.passed);
+    loaded.meta.thresholds = outcomes;
+    targets.write(&ReportInput {
+        meta: &loaded.meta,
+        stats: &loaded.stats,
+    })?;
+    Ok(if passed { 0 } else { 1 })
 }

@@ -103,6 +103,7 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
         args.headless,
         &runner,
         &scenario.name,
+        args.distributed.segment,
         credentials.clone(),
     )?;
     let run = Run {

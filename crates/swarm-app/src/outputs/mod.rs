@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use swarm_core::metrics::StatsSnapshot;
-use swarm_core::{Runner, lock};
+use swarm_core::{Runner, Segment, lock};
 
 /// The default `--metrics-listen` address (a bare `--metrics-listen` means it).
 const DEFAULT_LISTEN: &str = "127.0.0.1:9646";
@@ -111,13 +111,50 @@ fn instance() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// Who sends a push: on every series, so several pods' (or segments') runs aggregate and
+/// still tell apart.
+#[derive(Debug, Clone)]
+struct Identity {
+    run_id: String,
+    scenario: String,
+    instance: String,
+    /// `--segment I/N` of a distributed run's part.
+    segment: Option<Segment>,
+}
+
+impl Identity {
+    /// The remote-write labels or OTLP resource attributes; `segment` only when segmented.
+    fn pairs(&self, protocol: Protocol) -> Vec<(String, String)> {
+        let keys = match protocol {
+            Protocol::RemoteWrite => ["job", "instance", "run_id", "scenario", "segment"],
+            Protocol::Otlp => [
+                "service.name",
+                "service.instance.id",
+                "swarm.run_id",
+                "swarm.scenario",
+                "swarm.segment",
+            ],
+        };
+        let segment = self.segment.map(|s| s.to_string());
+        let values = [
+            Some("swarm"),
+            Some(self.instance.as_str()),
+            Some(self.run_id.as_str()),
+            Some(self.scenario.as_str()),
+            segment.as_deref(),
+        ];
+        keys.into_iter()
+            .zip(values)
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+            .collect()
+    }
+}
+
 /// What every output reads: the runner (stats, users, state) and the run's identity.
 pub(crate) struct Source {
     runner: Runner,
     exporter: Exporter,
-    run_id: String,
-    scenario: String,
-    instance: String,
+    identity: Identity,
 }
 
 impl Source {
@@ -137,30 +174,17 @@ impl Source {
     /// The body a pusher sends for `stats`.
     fn body(&self, protocol: Protocol, stats: &StatsSnapshot) -> Result<Bytes, String> {
         let families = self.families(stats);
+        let identity = self.identity.pairs(protocol);
         match protocol {
             Protocol::RemoteWrite => {
-                let common = [
-                    ("job", "swarm"),
-                    ("instance", &self.instance),
-                    ("run_id", &self.run_id),
-                    ("scenario", &self.scenario),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()));
                 let request =
-                    remote_write::request(&families, &common, (stats.taken_at * 1e3) as i64);
+                    remote_write::request(&families, &identity, (stats.taken_at * 1e3) as i64);
                 remote_write::encode(&request)
                     .map(Bytes::from)
                     .map_err(|e| e.to_string())
             }
             Protocol::Otlp => {
-                let resource = [
-                    ("service.name", "swarm"),
-                    ("service.instance.id", &self.instance),
-                    ("swarm.run_id", &self.run_id),
-                    ("swarm.scenario", &self.scenario),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()));
-                let request = otlp::request(&families, &resource, stats.start_time, stats.taken_at);
+                let request = otlp::request(&families, &identity, stats.start_time, stats.taken_at);
                 Ok(Bytes::from(otlp::encode(&request)))
             }
         }
@@ -185,6 +209,7 @@ impl Outputs {
         headless: bool,
         runner: &Runner,
         scenario: &str,
+        segment: Option<Segment>,
         credentials: Option<Credentials>,
     ) -> Result<Self, UsageError> {
         let listener = match args.metrics_listen {
@@ -226,9 +251,12 @@ impl Outputs {
             source: Arc::new(Source {
                 runner: runner.clone(),
                 exporter: Exporter::default(),
-                run_id: runner.run_id().to_owned(),
-                scenario: scenario.to_owned(),
-                instance: instance(),
+                identity: Identity {
+                    run_id: runner.run_id().to_owned(),
+                    scenario: scenario.to_owned(),
+                    instance: instance(),
+                    segment,
+                },
             }),
             listener: Mutex::new(listener),
             pushers,
@@ -370,5 +398,64 @@ mod tests {
         assert!(parse_otlp("ftp://h").is_err());
         assert!(parse_push_interval("10ms").is_err());
         assert_eq!(parse_push_interval("2s"), Ok(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_segmented_run_names_its_segment_in_every_push() {
+        let identity = |segment| Identity {
+            run_id: "r1".into(),
+            scenario: "get".into(),
+            instance: "pod-0".into(),
+            segment,
+        };
+        let two_of_three = Segment::new(1, 3).ok();
+        // (segment, protocol, the pairs every series or resource carries)
+        let cases = [
+            (
+                None,
+                Protocol::RemoteWrite,
+                vec!["job=swarm", "instance=pod-0", "run_id=r1", "scenario=get"],
+            ),
+            (
+                two_of_three,
+                Protocol::RemoteWrite,
+                vec![
+                    "job=swarm",
+                    "instance=pod-0",
+                    "run_id=r1",
+                    "scenario=get",
+                    "segment=1/3",
+                ],
+            ),
+            (
+                None,
+                Protocol::Otlp,
+                vec![
+                    "service.name=swarm",
+                    "service.instance.id=pod-0",
+                    "swarm.run_id=r1",
+                    "swarm.scenario=get",
+                ],
+            ),
+            (
+                two_of_three,
+                Protocol::Otlp,
+                vec![
+                    "service.name=swarm",
+                    "service.instance.id=pod-0",
+                    "swarm.run_id=r1",
+                    "swarm.scenario=get",
+                    "swarm.segment=1/3",
+                ],
+            ),
+        ];
+        for (segment, protocol, want) in cases {
+            let got: Vec<String> = identity(segment)
+                .pairs(protocol)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            assert_eq!(got, want, "{segment:?} {protocol:?}");
+        }
     }
 }

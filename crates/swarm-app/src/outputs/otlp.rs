@@ -185,4 +185,43 @@ mod tests {
             Some(metric::Data::Gauge(_))
         ));
     }
+
+    #[test]
+    fn an_arrival_run_exports_dropped_iterations_and_corrected_times() {
+        let (stats, families) = super::super::series::open_fixture();
+        let resource = vec![("swarm.segment".to_owned(), "1/3".to_owned())];
+        let body = encode(&request(&families, &resource, 10.0, 12.5));
+        let back = ExportMetricsServiceRequest::decode(body.as_slice()).expect("protobuf");
+        let rm = &back.resource_metrics[0];
+        let attrs = &rm.resource.as_ref().expect("resource").attributes;
+        assert_eq!(attrs[..], [attribute("swarm.segment", "1/3")]);
+        let metrics = &rm.scope_metrics[0].metrics;
+        let by_name = |n: &str| metrics.iter().find(|m| m.name == n).expect(n);
+        let Some(metric::Data::Sum(dropped)) = &by_name("swarm_dropped_iterations").data else {
+            panic!("dropped iterations is a sum");
+        };
+        assert!(dropped.is_monotonic);
+        assert_eq!(
+            dropped.data_points[0].value,
+            Some(number_data_point::Value::AsDouble(
+                stats.open.dropped_iterations as f64
+            ))
+        );
+        let Some(metric::Data::Gauge(rate)) = &by_name("swarm_arrival_rate_target").data else {
+            panic!("the target rate is a gauge");
+        };
+        assert_eq!(
+            rate.data_points[0].value,
+            Some(number_data_point::Value::AsDouble(50.0))
+        );
+        let Some(metric::Data::Histogram(h)) =
+            &by_name("swarm_corrected_response_time_seconds").data
+        else {
+            panic!("corrected times are a histogram");
+        };
+        let p = &h.data_points[0];
+        assert_eq!(p.count, stats.entries[0].corrected.len());
+        assert_eq!(p.bucket_counts.iter().sum::<u64>(), p.count);
+        assert_eq!(p.bucket_counts[10], 1, "the 2 s wait is in (1 s, 2.5 s]");
+    }
 }

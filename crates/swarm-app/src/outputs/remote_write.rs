@@ -133,6 +133,22 @@ mod tests {
     use prost::Message as _;
     use swarm_core::RunState;
 
+    /// The first series of family `name` that has `label`.
+    fn find<'a>(
+        request: &'a WriteRequest,
+        name: &str,
+        label: (&str, &str),
+    ) -> Option<&'a TimeSeries> {
+        request.timeseries.iter().find(|t| {
+            t.labels
+                .iter()
+                .any(|l| l.name == "__name__" && l.value == name)
+                && t.labels
+                    .iter()
+                    .any(|l| l.name == label.0 && l.value == label.1)
+        })
+    }
+
     #[test]
     fn a_request_round_trips_through_snappy_and_protobuf() {
         let (_, families) = super::super::series::fixture(RunState::Stopped);
@@ -144,23 +160,53 @@ mod tests {
             .expect("snappy");
         let back = WriteRequest::decode(raw.as_slice()).expect("protobuf");
         assert_eq!(back, request);
-        let find = |name: &str, label: (&str, &str)| {
-            back.timeseries.iter().find(|t| {
-                t.labels
-                    .iter()
-                    .any(|l| l.name == "__name__" && l.value == name)
-                    && t.labels
-                        .iter()
-                        .any(|l| l.name == label.0 && l.value == label.1)
-            })
-        };
-        let requests = find("swarm_requests_total", ("name", "/a")).expect("a series");
+        let requests = find(&back, "swarm_requests_total", ("name", "/a")).expect("a series");
         assert_eq!(requests.samples[0].value, 6.0);
         assert_eq!(requests.samples[0].timestamp, 1_700_000_000_000);
         let names: Vec<&str> = requests.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["__name__", "job", "method", "name"], "sorted");
-        let inf = find("swarm_response_time_seconds_bucket", ("le", "+Inf")).expect("+Inf");
+        let inf = find(&back, "swarm_response_time_seconds_bucket", ("le", "+Inf")).expect("+Inf");
         assert!(inf.samples[0].value > 0.0);
-        assert!(find("swarm_run_state", ("state", "stopped")).is_some());
+        assert!(find(&back, "swarm_run_state", ("state", "stopped")).is_some());
+    }
+
+    #[test]
+    fn an_arrival_runs_series_carry_the_segment() {
+        let (stats, families) = super::super::series::open_fixture();
+        let common = vec![
+            ("job".to_owned(), "swarm".to_owned()),
+            ("segment".to_owned(), "1/3".to_owned()),
+        ];
+        let request = request(&families, &common, 1_700_000_000_000);
+        assert!(request.timeseries.iter().all(|t| {
+            t.labels
+                .iter()
+                .any(|l| l.name == "segment" && l.value == "1/3")
+        }));
+        let value = |name: &str, label: (&str, &str)| {
+            find(&request, name, label).map(|t| t.samples[0].value)
+        };
+        assert_eq!(
+            value("swarm_dropped_iterations_total", ("job", "swarm")),
+            Some(stats.open.dropped_iterations as f64)
+        );
+        assert_eq!(
+            value("swarm_iterations_started_total", ("job", "swarm")),
+            Some(stats.open.iterations_started as f64)
+        );
+        assert_eq!(
+            value(
+                "swarm_corrected_response_time_seconds_count",
+                ("name", "/a")
+            ),
+            Some(stats.entries[0].corrected.len() as f64)
+        );
+        assert_eq!(
+            value(
+                "swarm_corrected_response_time_percentile_seconds",
+                ("quantile", "1")
+            ),
+            Some(2.0)
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! The one model every output encodes: metric families built from a [`StatsSnapshot`] by two
 //! tables (per request row, per run), with request names kept bounded. The Prometheus text,
 //! remote-write and OTLP encoders only translate these families; a new series is one entry
-//! in [`ROW_FAMILIES`] or [`RUN_FAMILIES`].
+//! in [`ROW_FAMILIES`] or [`RUN_FAMILIES`]. The open model's families (corrected times,
+//! iterations, arrival rates, pool) have a `when` that keeps them out of runs without it, so
+//! a closed run's series are the same as before the open model.
 
+use hdrhistogram::Histogram;
 use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
@@ -102,6 +105,8 @@ struct RowFamily {
     /// Whether the aggregate row (`name="Aggregated"`) gets series too: only where the
     /// per-row series cannot be summed into it (percentiles).
     aggregate: bool,
+    /// Whether the run has this family at all.
+    when: fn(&StatsSnapshot) -> bool,
     /// The row's values, each with its extra labels.
     read: fn(&EntryStats) -> Vec<(Labels, Value)>,
 }
@@ -112,7 +117,29 @@ struct RunFamily {
     help: &'static str,
     unit: &'static str,
     kind: Kind,
+    /// Whether the run has this family at all.
+    when: fn(&StatsSnapshot) -> bool,
     read: fn(&RunView<'_>) -> Vec<Sample>,
+}
+
+/// Every run has the family.
+fn always(_: &StatsSnapshot) -> bool {
+    true
+}
+
+/// An arrival-rate run (`--arrival-rate`, `--arrival-stages`).
+fn arrival(s: &StatsSnapshot) -> bool {
+    s.open.arrival
+}
+
+/// A run with scheduled iterations: an arrival-rate run, or paced waits.
+fn scheduled(s: &StatsSnapshot) -> bool {
+    s.open.arrival || !s.tasks.is_empty()
+}
+
+/// A run with corrected times (from the intended start of scheduled iterations).
+fn corrected(s: &StatsSnapshot) -> bool {
+    s.total.has_corrected()
 }
 
 fn one(value: f64) -> Vec<(Labels, Value)> {
@@ -134,6 +161,7 @@ const ROW_FAMILIES: &[RowFamily] = &[
         unit: "1",
         kind: Kind::Counter,
         aggregate: false,
+        when: always,
         read: |e| one(e.num_requests as f64),
     },
     RowFamily {
@@ -142,6 +170,7 @@ const ROW_FAMILIES: &[RowFamily] = &[
         unit: "1",
         kind: Kind::Counter,
         aggregate: false,
+        when: always,
         read: |e| one(e.num_failures as f64),
     },
     RowFamily {
@@ -150,6 +179,7 @@ const ROW_FAMILIES: &[RowFamily] = &[
         unit: "By",
         kind: Kind::Counter,
         aggregate: false,
+        when: always,
         read: |e| one(e.total_bytes as f64),
     },
     RowFamily {
@@ -158,7 +188,12 @@ const ROW_FAMILIES: &[RowFamily] = &[
         unit: "s",
         kind: Kind::Histogram,
         aggregate: false,
-        read: |e| vec![(Vec::new(), Value::Histogram(buckets(e)))],
+        when: always,
+        read: |e| {
+            let sum = e.total_response_time_us as f64 / 1e6;
+            let b = buckets(&e.response_times, e.num_requests, sum);
+            vec![(Vec::new(), Value::Histogram(b))]
+        },
     },
     RowFamily {
         name: "swarm_response_time_percentile_seconds",
@@ -166,7 +201,34 @@ const ROW_FAMILIES: &[RowFamily] = &[
         unit: "s",
         kind: Kind::Gauge,
         aggregate: true,
+        when: always,
         read: percentiles,
+    },
+    RowFamily {
+        name: "swarm_corrected_response_time_seconds",
+        help: "Response times from the intended start of their iteration (coordinated omission corrected), in fixed buckets.",
+        unit: "s",
+        kind: Kind::Histogram,
+        aggregate: false,
+        when: corrected,
+        read: |e| {
+            if !e.has_corrected() {
+                return Vec::new();
+            }
+            let h = &e.corrected;
+            // No exact sum of corrected times is kept: the HdrHistogram's mean stands in.
+            let sum = h.mean() * h.len() as f64 / 1e6;
+            vec![(Vec::new(), Value::Histogram(buckets(h, h.len(), sum)))]
+        },
+    },
+    RowFamily {
+        name: "swarm_corrected_response_time_percentile_seconds",
+        help: "Exact corrected response-time percentiles since the start (HdrHistogram), by quantile.",
+        unit: "s",
+        kind: Kind::Gauge,
+        aggregate: true,
+        when: corrected,
+        read: corrected_percentiles,
     },
 ];
 
@@ -177,6 +239,7 @@ const RUN_FAMILIES: &[RunFamily] = &[
         help: "Virtual users running now.",
         unit: "1",
         kind: Kind::Gauge,
+        when: always,
         read: |v| plain(v.users as f64),
     },
     RunFamily {
@@ -184,6 +247,7 @@ const RUN_FAMILIES: &[RunFamily] = &[
         help: "1 for the runner's current state, 0 for the others.",
         unit: "1",
         kind: Kind::Gauge,
+        when: always,
         read: run_state,
     },
     RunFamily {
@@ -191,6 +255,7 @@ const RUN_FAMILIES: &[RunFamily] = &[
         help: "Errors and panics of hooks and tasks.",
         unit: "1",
         kind: Kind::Counter,
+        when: always,
         read: |v| plain(v.stats.exceptions.iter().map(|e| e.count).sum::<u64>() as f64),
     },
     RunFamily {
@@ -198,6 +263,7 @@ const RUN_FAMILIES: &[RunFamily] = &[
         help: "Requests cut off in flight by a stop (in no other series).",
         unit: "1",
         kind: Kind::Counter,
+        when: always,
         read: |v| plain(v.stats.interrupted as f64),
     },
     RunFamily {
@@ -205,7 +271,64 @@ const RUN_FAMILIES: &[RunFamily] = &[
         help: "Unix time the stats started (the test's start or the last reset).",
         unit: "s",
         kind: Kind::Gauge,
+        when: always,
         read: |v| plain(v.stats.start_time),
+    },
+    RunFamily {
+        name: "swarm_iterations_started_total",
+        help: "Arrivals handed to a pool user since the start (arrival-rate runs).",
+        unit: "1",
+        kind: Kind::Counter,
+        when: arrival,
+        read: |v| plain(v.stats.open.iterations_started as f64),
+    },
+    RunFamily {
+        name: "swarm_dropped_iterations_total",
+        help: "Arrivals that found no free user even at --max-users: never run (arrival-rate runs).",
+        unit: "1",
+        kind: Kind::Counter,
+        when: arrival,
+        read: |v| plain(v.stats.open.dropped_iterations as f64),
+    },
+    RunFamily {
+        name: "swarm_late_iterations_total",
+        help: "Scheduled iterations that started more than one period after their intended start.",
+        unit: "1",
+        kind: Kind::Counter,
+        when: scheduled,
+        read: |v| plain(v.stats.open.late_iterations as f64),
+    },
+    RunFamily {
+        name: "swarm_arrival_rate_target",
+        help: "Arrivals per second asked for now (arrival-rate runs).",
+        unit: "1/s",
+        kind: Kind::Gauge,
+        when: arrival,
+        read: |v| plain(v.stats.open.target_rate),
+    },
+    RunFamily {
+        name: "swarm_arrival_rate_achieved",
+        help: "Iterations started per second over the recent window (arrival-rate runs).",
+        unit: "1/s",
+        kind: Kind::Gauge,
+        when: arrival,
+        read: |v| plain(v.stats.open.achieved_rate),
+    },
+    RunFamily {
+        name: "swarm_pool_users",
+        help: "Users in the arrival-rate pool now (starting, busy or free).",
+        unit: "1",
+        kind: Kind::Gauge,
+        when: arrival,
+        read: |v| plain(v.stats.open.pool_size as f64),
+    },
+    RunFamily {
+        name: "swarm_pool_busy_users",
+        help: "Pool users running an iteration now (arrival-rate runs).",
+        unit: "1",
+        kind: Kind::Gauge,
+        when: arrival,
+        read: |v| plain(v.stats.open.busy_users as f64),
     },
 ];
 
@@ -228,7 +351,16 @@ fn run_state(v: &RunView<'_>) -> Vec<Sample> {
 }
 
 fn percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
-    if e.num_requests == 0 {
+    quantiles(e.num_requests > 0, |q| e.percentile_us(q))
+}
+
+fn corrected_percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
+    quantiles(e.has_corrected(), |q| e.corrected_percentile_us(q))
+}
+
+/// One gauge per quantile of [`QUANTILES`], from `at` (µs); none for a row without times.
+fn quantiles(any: bool, at: impl Fn(f64) -> u64) -> Vec<(Labels, Value)> {
+    if !any {
         return Vec::new();
     }
     QUANTILES
@@ -236,18 +368,19 @@ fn percentiles(e: &EntryStats) -> Vec<(Labels, Value)> {
         .map(|&q| {
             (
                 vec![("quantile", q.to_string())],
-                Value::Number(e.percentile_us(q) as f64 / 1e6),
+                Value::Number(at(q) as f64 / 1e6),
             )
         })
         .collect()
 }
 
-/// The fixed buckets of a row, from its HdrHistogram (µs) and exact sum.
-fn buckets(e: &EntryStats) -> Buckets {
+/// The fixed buckets of an HdrHistogram (µs) of `count` observations summing to `sum`
+/// seconds.
+fn buckets(h: &Histogram<u64>, count: u64, sum: f64) -> Buckets {
     let mut per = [0u64; BUCKETS_SECONDS.len()];
-    for v in e.response_times.iter_recorded() {
+    for v in h.iter_recorded() {
         // A value belongs to the first bound at or above its HdrHistogram bucket's floor.
-        let secs = e.response_times.lowest_equivalent(v.value_iterated_to()) as f64 / 1e6;
+        let secs = h.lowest_equivalent(v.value_iterated_to()) as f64 / 1e6;
         if let Some(i) = BUCKETS_SECONDS.iter().position(|&b| secs <= b) {
             per[i] += v.count_at_value();
         }
@@ -260,8 +393,8 @@ fn buckets(e: &EntryStats) -> Buckets {
     }
     Buckets {
         cumulative,
-        count: e.num_requests,
-        sum: e.total_response_time_us as f64 / 1e6,
+        count,
+        sum,
     }
 }
 
@@ -332,7 +465,7 @@ impl Exporter {
     pub(crate) fn families(&self, view: &RunView<'_>) -> Vec<Family> {
         let rows = self.rows(view.stats);
         let mut out = Vec::with_capacity(ROW_FAMILIES.len() + RUN_FAMILIES.len());
-        for f in ROW_FAMILIES {
+        for f in ROW_FAMILIES.iter().filter(|f| (f.when)(view.stats)) {
             let aggregate = f.aggregate.then_some(&view.stats.total);
             let mut samples = Vec::new();
             for row in rows.iter().map(|r| &**r).chain(aggregate) {
@@ -355,7 +488,7 @@ impl Exporter {
                 samples,
             });
         }
-        for f in RUN_FAMILIES {
+        for f in RUN_FAMILIES.iter().filter(|f| (f.when)(view.stats)) {
             out.push(Family {
                 name: f.name,
                 help: f.help,
@@ -383,9 +516,12 @@ fn merge(into: &mut EntryStats, e: &EntryStats) {
         .saturating_add(e.total_response_time_us);
     into.total_bytes += e.total_bytes;
     into.max_response_time_us = into.max_response_time_us.max(e.max_response_time_us);
-    if into.response_times.add(&e.response_times).is_err() {
+    if into.response_times.add(&e.response_times).is_err()
+        || into.corrected.add(&e.corrected).is_err()
+    {
         tracing::warn!(target: "swarm.outputs", "a folded response-time histogram overflowed");
     }
+    into.max_corrected_us = into.max_corrected_us.max(e.max_corrected_us);
 }
 
 /// The report fixture's stats and their families, with 3 users in `state` (for the
@@ -397,6 +533,39 @@ pub(crate) fn fixture(state: RunState) -> (StatsSnapshot, Vec<Family>) {
         stats: &stats,
         users: 3,
         state,
+    });
+    (stats, families)
+}
+
+/// The report fixture as an arrival-rate run: every row's corrected times are its plain
+/// times plus one of 2 s (a stall the plain times hide), with the open model's counters set.
+#[cfg(test)]
+pub(crate) fn open_fixture() -> (StatsSnapshot, Vec<Family>) {
+    let mut stats = crate::report::fixture::stats();
+    for e in stats
+        .entries
+        .iter_mut()
+        .chain(std::iter::once(&mut stats.total))
+    {
+        e.corrected = e.response_times.clone();
+        e.corrected.record(2_000_000).expect("in range");
+        e.max_corrected_us = 2_000_000;
+    }
+    stats.open = swarm_core::metrics::OpenStats {
+        arrival: true,
+        target_rate: 50.0,
+        achieved_rate: 48.5,
+        iterations_started: 140,
+        dropped_iterations: 7,
+        late_iterations: 3,
+        pool_size: 4,
+        busy_users: 2,
+        max_users: 10,
+    };
+    let families = Exporter::default().families(&RunView {
+        stats: &stats,
+        users: 4,
+        state: RunState::Running,
     });
     (stats, families)
 }
@@ -529,7 +698,12 @@ mod tests {
                 outcome: Outcome::Success,
             });
         }
-        let b = buckets(&metrics.snapshot().entries[0]);
+        let e = &metrics.snapshot().entries[0];
+        let b = buckets(
+            &e.response_times,
+            e.num_requests,
+            e.total_response_time_us as f64 / 1e6,
+        );
         assert_eq!(
             b.cumulative,
             [2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5],
@@ -560,5 +734,87 @@ mod tests {
             .map(|s| s.labels[0].1.as_str())
             .collect();
         assert_eq!(on, ["running"]);
+    }
+
+    #[test]
+    fn the_open_models_families_appear_only_in_runs_that_have_them() {
+        const OPEN: [&str; 9] = [
+            "swarm_corrected_response_time_seconds",
+            "swarm_corrected_response_time_percentile_seconds",
+            "swarm_iterations_started_total",
+            "swarm_dropped_iterations_total",
+            "swarm_late_iterations_total",
+            "swarm_arrival_rate_target",
+            "swarm_arrival_rate_achieved",
+            "swarm_pool_users",
+            "swarm_pool_busy_users",
+        ];
+        let (_, closed) = fixture(RunState::Running);
+        let (open, arrival) = open_fixture();
+        // Paced waits: corrected times and late iterations, but no arrivals.
+        let mut paced = open.clone();
+        paced.open.arrival = false;
+        paced.tasks = vec![swarm_core::metrics::TaskStats {
+            user_type: "U".into(),
+            name: "t".into(),
+            iterations: 3,
+            late: 1,
+            durations: open.total.corrected.clone(),
+            corrected: open.total.corrected.clone(),
+        }];
+        let paced = Exporter::default().families(&view(&paced));
+        // (families, the open ones expected)
+        let cases: [(&[Family], &[&str]); 3] = [
+            (&closed, &[]),
+            (&arrival, &OPEN),
+            (&paced, &[OPEN[0], OPEN[1], OPEN[4]]),
+        ];
+        for (families, want) in cases {
+            let got: Vec<&str> = families
+                .iter()
+                .map(|f| f.name)
+                .filter(|n| OPEN.contains(n))
+                .collect();
+            assert_eq!(got, want);
+        }
+        let value = |name: &str| number(&family(&arrival, name).samples[0].value);
+        assert_eq!(value("swarm_iterations_started_total"), 140.0);
+        assert_eq!(value("swarm_dropped_iterations_total"), 7.0);
+        assert_eq!(value("swarm_late_iterations_total"), 3.0);
+        assert_eq!(value("swarm_arrival_rate_target"), 50.0);
+        assert_eq!(value("swarm_arrival_rate_achieved"), 48.5);
+        assert_eq!(value("swarm_pool_users"), 4.0);
+        assert_eq!(value("swarm_pool_busy_users"), 2.0);
+        // The corrected histogram counts the corrected times, and the exact p100 is the
+        // 2 s each row's iterations waited; the aggregate row has percentiles too.
+        let histogram = family(&arrival, "swarm_corrected_response_time_seconds");
+        let count: f64 = histogram.samples.iter().map(|s| number(&s.value)).sum();
+        let rows: u64 = open.entries.iter().map(|e| e.corrected.len()).sum();
+        assert_eq!(count, rows as f64);
+        let p = family(&arrival, "swarm_corrected_response_time_percentile_seconds");
+        assert_eq!(p.samples.len(), (open.entries.len() + 1) * QUANTILES.len());
+        assert!(
+            p.samples
+                .iter()
+                .any(|s| s.labels[0] == ("name", "Aggregated".to_owned())
+                    && s.labels[1] == ("quantile", "1".to_owned())
+                    && number(&s.value) == 2.0)
+        );
+    }
+
+    #[test]
+    fn folded_rows_keep_their_corrected_times() {
+        let (open, _) = open_fixture();
+        let families = Exporter::with_cap(0).families(&view(&open));
+        let histogram = family(&families, "swarm_corrected_response_time_seconds");
+        let names: Vec<&str> = histogram
+            .samples
+            .iter()
+            .map(|s| s.labels[1].1.as_str())
+            .collect();
+        assert_eq!(names, [OTHER, OTHER], "one per method");
+        let count: f64 = histogram.samples.iter().map(|s| number(&s.value)).sum();
+        let rows: u64 = open.entries.iter().map(|e| e.corrected.len()).sum();
+        assert_eq!(count, rows as f64);
     }
 }

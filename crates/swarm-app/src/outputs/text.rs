@@ -202,4 +202,86 @@ mod tests {
         "##]]
         .assert_eq(&text);
     }
+
+    #[test]
+    fn an_arrival_run_adds_the_open_models_families() {
+        let (_, families) = super::super::series::open_fixture();
+        let text = render(&families);
+        // Only the open model's lines (the rest is as in a closed run, above), and of the
+        // corrected histogram only its +Inf, sum and count.
+        let open = [
+            "swarm_corrected_",
+            "swarm_iterations_",
+            "swarm_dropped_",
+            "swarm_late_",
+            "swarm_arrival_",
+            "swarm_pool_",
+        ];
+        let text: String = text
+            .lines()
+            .filter(|l| {
+                open.iter().any(|p| {
+                    l.trim_start_matches("# HELP ")
+                        .trim_start_matches("# TYPE ")
+                        .starts_with(p)
+                })
+            })
+            .filter(|l| !l.contains("_bucket") || l.contains("+Inf"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        expect![[r##"
+            # HELP swarm_corrected_response_time_seconds Response times from the intended start of their iteration (coordinated omission corrected), in fixed buckets.
+            # TYPE swarm_corrected_response_time_seconds histogram
+            swarm_corrected_response_time_seconds_bucket{method="GET",name="/a",le="+Inf"} 7
+            swarm_corrected_response_time_seconds_sum{method="GET",name="/a"} 2.039096
+            swarm_corrected_response_time_seconds_count{method="GET",name="/a"} 7
+            swarm_corrected_response_time_seconds_bucket{method="PUT",name="/b, \"quoted\"",le="+Inf"} 4
+            swarm_corrected_response_time_seconds_sum{method="PUT",name="/b, \"quoted\""} 2.750528
+            swarm_corrected_response_time_seconds_count{method="PUT",name="/b, \"quoted\""} 4
+            # HELP swarm_corrected_response_time_percentile_seconds Exact corrected response-time percentiles since the start (HdrHistogram), by quantile.
+            # TYPE swarm_corrected_response_time_percentile_seconds gauge
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.5"} 0.012007
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.75"} 0.012007
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.9"} 2
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.95"} 2
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.99"} 2
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="0.999"} 2
+            swarm_corrected_response_time_percentile_seconds{method="GET",name="/a",quantile="1"} 2
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.5"} 0.250111
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.75"} 0.250111
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.9"} 2
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.95"} 2
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.99"} 2
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="0.999"} 2
+            swarm_corrected_response_time_percentile_seconds{method="PUT",name="/b, \"quoted\"",quantile="1"} 2
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.5"} 0.012007
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.75"} 0.250111
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.9"} 0.250111
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.95"} 2
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.99"} 2
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="0.999"} 2
+            swarm_corrected_response_time_percentile_seconds{name="Aggregated",quantile="1"} 2
+            # HELP swarm_iterations_started_total Arrivals handed to a pool user since the start (arrival-rate runs).
+            # TYPE swarm_iterations_started_total counter
+            swarm_iterations_started_total 140
+            # HELP swarm_dropped_iterations_total Arrivals that found no free user even at --max-users: never run (arrival-rate runs).
+            # TYPE swarm_dropped_iterations_total counter
+            swarm_dropped_iterations_total 7
+            # HELP swarm_late_iterations_total Scheduled iterations that started more than one period after their intended start.
+            # TYPE swarm_late_iterations_total counter
+            swarm_late_iterations_total 3
+            # HELP swarm_arrival_rate_target Arrivals per second asked for now (arrival-rate runs).
+            # TYPE swarm_arrival_rate_target gauge
+            swarm_arrival_rate_target 50
+            # HELP swarm_arrival_rate_achieved Iterations started per second over the recent window (arrival-rate runs).
+            # TYPE swarm_arrival_rate_achieved gauge
+            swarm_arrival_rate_achieved 48.5
+            # HELP swarm_pool_users Users in the arrival-rate pool now (starting, busy or free).
+            # TYPE swarm_pool_users gauge
+            swarm_pool_users 4
+            # HELP swarm_pool_busy_users Pool users running an iteration now (arrival-rate runs).
+            # TYPE swarm_pool_busy_users gauge
+            swarm_pool_busy_users 2
+        "##]].assert_eq(&text);
+    }
 }
