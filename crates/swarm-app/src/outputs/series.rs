@@ -449,7 +449,7 @@ impl Exporter {
                 tracing::warn!(target: "swarm.outputs", "More than {} request names: the metrics show the rest as name=\"{OTHER}\" (group ids in names, e.g. .name(\"/items/[id]\"))", self.cap);
             }
             match other.entry(e.kind.as_str()) {
-                Entry::Occupied(mut folded) => merge(folded.get_mut(), e),
+                Entry::Occupied(mut folded) => folded.get_mut().add(e),
                 Entry::Vacant(slot) => {
                     let mut first = e.clone();
                     OTHER.clone_into(&mut first.name);
@@ -499,29 +499,6 @@ impl Exporter {
         }
         out
     }
-}
-
-/// Adds `e` into a folded row; histograms add bucket by bucket, so percentiles stay exact.
-fn merge(into: &mut EntryStats, e: &EntryStats) {
-    if e.num_requests > 0 {
-        into.min_response_time_us = match into.num_requests {
-            0 => e.min_response_time_us,
-            _ => into.min_response_time_us.min(e.min_response_time_us),
-        };
-    }
-    into.num_requests += e.num_requests;
-    into.num_failures += e.num_failures;
-    into.total_response_time_us = into
-        .total_response_time_us
-        .saturating_add(e.total_response_time_us);
-    into.total_bytes += e.total_bytes;
-    into.max_response_time_us = into.max_response_time_us.max(e.max_response_time_us);
-    if into.response_times.add(&e.response_times).is_err()
-        || into.corrected.add(&e.corrected).is_err()
-    {
-        tracing::warn!(target: "swarm.outputs", "a folded response-time histogram overflowed");
-    }
-    into.max_corrected_us = into.max_corrected_us.max(e.max_corrected_us);
 }
 
 /// The report fixture's stats and their families, with 3 users in `state` (for the

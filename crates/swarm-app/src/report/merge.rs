@@ -109,33 +109,6 @@ fn add_histogram(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     }
 }
 
-/// Adds one stats row into another (the same kind and name, or two aggregates).
-fn add_entry(into: &mut EntryStats, from: &EntryStats) {
-    for (a, b) in [
-        (&mut into.response_times, &from.response_times),
-        (&mut into.ttfb, &from.ttfb),
-        (&mut into.corrected, &from.corrected),
-    ] {
-        add_histogram(a, b);
-    }
-    if from.num_requests > 0 {
-        into.min_response_time_us = if into.num_requests == 0 {
-            from.min_response_time_us
-        } else {
-            into.min_response_time_us.min(from.min_response_time_us)
-        };
-    }
-    into.max_response_time_us = into.max_response_time_us.max(from.max_response_time_us);
-    into.num_requests += from.num_requests;
-    into.num_failures += from.num_failures;
-    into.total_response_time_us = into
-        .total_response_time_us
-        .saturating_add(from.total_response_time_us);
-    into.total_bytes += from.total_bytes;
-    into.current_rps += from.current_rps;
-    into.current_fail_per_sec += from.current_fail_per_sec;
-}
-
 /// The items of every report grouped by `key` in first-seen order, each group added up by
 /// `add` (a hash lookup per item: thousands of failure groups over hundreds of pods stay fast).
 fn group<'a, T: Clone + 'a, K: std::hash::Hash + Eq>(
@@ -161,7 +134,7 @@ fn merge_entries(all: &[&StatsSnapshot]) -> Vec<EntryStats> {
     let mut out = group(
         all.iter().flat_map(|s| &s.entries),
         |e| (e.kind.clone(), e.name.clone()),
-        add_entry,
+        EntryStats::add,
     );
     // The snapshot's order: by name, then kind.
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.kind.cmp(&b.kind)));
@@ -472,7 +445,7 @@ pub(crate) fn merge(reports: &[(String, Loaded)]) -> Result<Loaded, MergeError> 
     };
     let mut total = first.total.clone();
     for s in rest {
-        add_entry(&mut total, &s.total);
+        total.add(&s.total);
     }
     let stats = StatsSnapshot {
         start_time: all

@@ -177,6 +177,41 @@ impl EntryStats {
         }
     }
 
+    /// Adds `from` (another row's or another run's stats) into this row: counts and sums
+    /// add, min and max stay exact, and every histogram adds bucket by bucket, so
+    /// percentiles of the sum are exact too (never an average of percentiles). The one
+    /// row addition: report merges and the outputs' folded names both use it.
+    pub fn add(&mut self, from: &EntryStats) {
+        for (into, h) in [
+            (&mut self.response_times, &from.response_times),
+            (&mut self.ttfb, &from.ttfb),
+            (&mut self.corrected, &from.corrected),
+        ] {
+            into.auto(true);
+            // Auto-resizing, so `add` only fails when a count would overflow u64.
+            if into.add(h).is_err() {
+                tracing::warn!(target: "swarm.metrics", "a histogram overflowed while adding rows");
+            }
+        }
+        if from.num_requests > 0 {
+            self.min_response_time_us = if self.num_requests == 0 {
+                from.min_response_time_us
+            } else {
+                self.min_response_time_us.min(from.min_response_time_us)
+            };
+        }
+        self.max_response_time_us = self.max_response_time_us.max(from.max_response_time_us);
+        self.max_corrected_us = self.max_corrected_us.max(from.max_corrected_us);
+        self.num_requests += from.num_requests;
+        self.num_failures += from.num_failures;
+        self.total_response_time_us = self
+            .total_response_time_us
+            .saturating_add(from.total_response_time_us);
+        self.total_bytes += from.total_bytes;
+        self.current_rps += from.current_rps;
+        self.current_fail_per_sec += from.current_fail_per_sec;
+    }
+
     /// The corrected time (µs) at quantile `q`, 0 when none was recorded; never above the
     /// exact corrected maximum.
     pub fn corrected_percentile_us(&self, q: f64) -> u64 {
@@ -244,5 +279,43 @@ impl EntryStats {
         } else {
             self.num_failures as f64 / self.num_requests as f64
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Event, Outcome};
+    use std::time::Duration;
+
+    fn row(us: u64, corrected_us: Option<u64>) -> EntryStats {
+        let mut data = EntryData::default();
+        data.record(
+            &Event {
+                kind: "GET",
+                name: "/a",
+                response_time: Duration::from_micros(us),
+                time_to_first_byte: None,
+                bytes: 10,
+                outcome: Outcome::Success,
+            },
+            corrected_us.map(Duration::from_micros),
+        );
+        EntryStats::from_data("GET", "/a", &data)
+    }
+
+    /// Regression: the report merge's own row addition forgot the corrected maximum.
+    #[test]
+    fn adding_rows_keeps_every_exact_figure() {
+        let mut sum = row(500, Some(900));
+        sum.add(&row(40_000_000, Some(45_000_000)));
+        sum.add(&row(200, None));
+        assert_eq!(sum.num_requests, 3);
+        assert_eq!((sum.min_us(), sum.max_us()), (200, 40_000_000));
+        assert_eq!(sum.max_corrected_us, 45_000_000);
+        assert_eq!(sum.response_times.len(), 3);
+        assert_eq!(sum.corrected.len(), 2);
+        assert_eq!(sum.total_bytes, 30);
+        assert_eq!(sum.percentile_us(1.0), 40_000_000);
     }
 }
