@@ -301,3 +301,150 @@ fn ctrl_c_while_waiting_for_the_start_exits_at_once() {
     // The report still says what happened: nothing.
     assert_eq!(read_json(&json)["total"]["num_requests"], 0);
 }
+
+/// The arrival schedule of the open-model Indexed Job: 30 arrivals a second for 4 s, arrival
+/// `k` at `k/30` s, so exactly 120 (k = 0..119). A stage (not `-t`) ends it: `-t` counts
+/// from the start, before the pool's `on_start`, so the arrivals it lets through depend on
+/// how long the accounts took to create; the stage's end is where the schedule says.
+const ARRIVALS: u64 = 120;
+
+#[test]
+fn an_indexed_job_of_three_runs_exactly_the_whole_arrival_schedule() {
+    let sim = TestSim::start();
+    let dir = temp_dir("distributed-open");
+    let start = SystemTime::now() + Duration::from_secs(3);
+    let start_at = humantime::format_rfc3339_seconds(start).to_string();
+    let mut children: Vec<Option<Child>> = (0..SEGMENTS)
+        .map(|i| {
+            let json = dir.join(format!("seg{i}.json"));
+            let mut args: Vec<String> = [
+                "--arrival-stages",
+                "4s:30/s",
+                "--pre-allocated-users",
+                "6",
+                "--max-users",
+                "9",
+                "-t",
+                "60s",
+                "--run-id",
+                "job2",
+                "--segments",
+                "3",
+                "--start-at",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+            args.extend([
+                start_at.clone(),
+                "--json".into(),
+                json.display().to_string(),
+            ]);
+            let child = owncloud(&sim, &args)
+                .env("JOB_COMPLETION_INDEX", i.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn swarm");
+            Some(child)
+        })
+        .collect();
+    // Every pool account that exists while they run (each lives from its user's on_start
+    // to the end of its segment, seconds at least).
+    let mut seen = BTreeSet::new();
+    let mut outs: Vec<Option<Output>> = (0..SEGMENTS).map(|_| None).collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while outs.iter().any(Option::is_none) {
+        assert!(
+            Instant::now() < deadline,
+            "the segments did not finish in 90 s"
+        );
+        seen.extend(sim.non_admin_users());
+        for (slot, out) in children.iter_mut().zip(outs.iter_mut()) {
+            if let Some(child) = slot {
+                if child.try_wait().expect("poll").is_some() {
+                    let child = slot.take().expect("a child");
+                    *out = Some(child.wait_with_output().expect("output"));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let outs: Vec<Output> = outs.into_iter().flatten().collect();
+    for out in &outs {
+        assert!(out.status.success(), "{}", text(out));
+    }
+    assert!(
+        sim.non_admin_users().is_empty(),
+        "left: {:?}",
+        sim.non_admin_users()
+    );
+
+    let segs: Vec<serde_json::Value> = (0..SEGMENTS)
+        .map(|i| read_json(&dir.join(format!("seg{i}.json"))))
+        .collect();
+    let indices: BTreeSet<u64> = seen
+        .iter()
+        .filter_map(|name| name.strip_prefix("swarm-job2-")?.parse().ok())
+        .collect();
+    let mut created_total = 0;
+    for (i, s) in segs.iter().enumerate() {
+        let i = i as u64;
+        assert_eq!(s["segment"], format!("{i}/{SEGMENTS}"));
+        let open = &s["open_model"];
+        // The pool of 9 split 3 ways; the arrivals dealt one by one: 40 each.
+        assert_eq!(open["max_users"], 3, "{open}");
+        assert_eq!(s["user_count"], 3);
+        let arrivals = open["iterations_started"].as_u64().unwrap()
+            + open["dropped_iterations"].as_u64().unwrap();
+        assert_eq!(arrivals, ARRIVALS / SEGMENTS, "segment {i}: {open}");
+        // Its pool's accounts: created and deleted, with the indices i, i+3, i+6, ...
+        let (created, failed) = row(s, "POST", "/ocs/v2.php/cloud/users");
+        assert_eq!(failed, 0);
+        assert!(
+            (2..=3).contains(&created),
+            "segment {i}: {created} accounts"
+        );
+        assert_eq!(
+            row(s, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+            (created, 0),
+            "segment {i}: every account deleted"
+        );
+        let mine: Vec<u64> = indices
+            .iter()
+            .copied()
+            .filter(|u| u % SEGMENTS == i)
+            .collect();
+        let want: Vec<u64> = (0..created).map(|k| i + SEGMENTS * k).collect();
+        assert_eq!(mine, want, "segment {i}'s pool indices: {seen:?}");
+        created_total += created;
+    }
+    assert_eq!(indices.len() as u64, created_total, "{seen:?}");
+
+    let merged_json = dir.join("merged.json");
+    let mut merge = swarm();
+    merge.args(["report", "merge"]);
+    for i in 0..SEGMENTS {
+        merge.arg(dir.join(format!("seg{i}.json")));
+    }
+    merge.arg("--json").arg(&merged_json);
+    let out = run_bounded(&mut merge, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", text(&out));
+    let merged = read_json(&merged_json);
+    let open = &merged["open_model"];
+    assert_eq!(
+        open["iterations_started"].as_u64().unwrap() + open["dropped_iterations"].as_u64().unwrap(),
+        ARRIVALS,
+        "{open}"
+    );
+    assert_eq!(open["max_users"], 9, "{open}");
+    assert_eq!(
+        row(&merged, "POST", "/ocs/v2.php/cloud/users"),
+        (created_total, 0)
+    );
+    assert_eq!(
+        row(&merged, "DELETE", "/ocs/v2.php/cloud/users/[userid]"),
+        (created_total, 0)
+    );
+    assert_eq!(merged["total"]["num_failures"], 0);
+}

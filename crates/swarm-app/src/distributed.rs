@@ -4,6 +4,7 @@
 //! swarm-core's `segment` module; merging the segments' reports is `report/merge.rs`.
 
 use crate::error::UsageError;
+use crate::open::Load;
 use crate::signals::StopSignals;
 use clap::Args;
 use std::time::{Duration, SystemTime};
@@ -121,12 +122,14 @@ pub(crate) fn planned_users(
 }
 
 /// Checks, before anything starts, that a segment can run: headless (the web UI would
-/// reshape it), and with at least one user of its own.
+/// reshape it), with a load that splits (not a scenario's shape), and with at least one
+/// user of its own.
 pub(crate) fn check(
     args: &DistributedArgs,
     headless: bool,
     scenario: &swarm_core::Scenario,
     users: usize,
+    load: &Load,
 ) -> Result<(), UsageError> {
     if !headless {
         if let Some(s) = args.segment {
@@ -140,16 +143,36 @@ pub(crate) fn check(
             ));
         }
     }
-    if let Some(s) = args.segment {
-        if planned_users(Some(s), scenario, users) == 0 {
-            return Err(UsageError(format!(
-                "-u {users} split {} ways leaves segment {s} without a user: give -u {} or more, or fewer segments",
-                s.count(),
-                s.count()
-            )));
+    let Some(s) = args.segment else {
+        return Ok(());
+    };
+    let n = s.count();
+    match load {
+        Load::Users if planned_users(Some(s), scenario, users) == 0 => Err(UsageError(format!(
+            "-u {users} split {n} ways leaves segment {s} without a user: give -u {n} or more, or fewer segments"
+        ))),
+        Load::Users => Ok(()),
+        Load::Shape(_) => Err(UsageError(format!(
+            "--segment {s} cannot follow the scenario's load shape: a shape is code whose answers cannot be split ahead of time; give --stages, -u/-r or --arrival-rate instead"
+        ))),
+        Load::Arrival(a) => swarm_core::segment::split_pool(a.pre_allocated_users, a.max_users, s)
+            .map(|_| ())
+            .map_err(|_| {
+                UsageError(format!(
+                    "--max-users {} split {n} ways leaves a segment without a pool user: give --max-users {n} or more, or fewer segments",
+                    a.max_users
+                ))
+            }),
+        Load::Stages(stages) => {
+            let peak = stages.0.iter().map(|st| st.users).max().unwrap_or(0);
+            if planned_users(Some(s), scenario, peak) == 0 {
+                return Err(UsageError(format!(
+                    "--stages peaking at {peak} users split {n} ways leaves segment {s} without a user: give a peak of {n} or more, or fewer segments"
+                )));
+            }
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// Waits until `--start-at`, if given; `Some(signal)` when SIGINT or SIGTERM came first.
@@ -239,5 +262,51 @@ mod tests {
         assert!(e.0.contains("disagree"), "{e}");
         // JOB_COMPLETION_INDEX is read from the process environment, which other unit tests
         // do not touch; the e2e tests run a real Indexed-Job-like set of processes.
+    }
+
+    /// A shape cannot be split; the loads that can are checked for a user of every segment.
+    #[test]
+    fn a_segment_refuses_a_shape_and_a_pool_too_small() {
+        struct Two;
+        impl swarm_core::Shape for Two {
+            fn tick(
+                &mut self,
+                _: Duration,
+                _: &swarm_core::metrics::StatsSnapshot,
+            ) -> Option<swarm_core::ShapeTick> {
+                None
+            }
+        }
+        let shape = Load::Shape(crate::open::ScenarioShape(std::sync::Arc::new(|| {
+            Box::new(Two) as Box<dyn swarm_core::Shape>
+        })));
+        let pool = |max_users| {
+            Load::Arrival(swarm_core::ArrivalPlan {
+                schedule: swarm_core::RateSchedule::constant(10.0),
+                pre_allocated_users: 1,
+                max_users,
+                max_lateness: Duration::ZERO,
+            })
+        };
+        let scenario = swarm_core::Scenario::new();
+        let table: &[(Load, Option<&str>)] = &[
+            (
+                shape,
+                Some("--segment 1/3 cannot follow the scenario's load shape"),
+            ),
+            (
+                pool(2),
+                Some("--max-users 2 split 3 ways leaves a segment without a pool user"),
+            ),
+            (pool(3), None),
+        ];
+        for (load, want) in table {
+            let got = check(&args(Some("1/3"), None), true, &scenario, 1, load);
+            match (got, want) {
+                (Ok(()), None) => {}
+                (Err(e), Some(w)) => assert!(e.0.contains(w), "{e:?}"),
+                (got, _) => panic!("{load:?}: {got:?}, want {want:?}"),
+            }
+        }
     }
 }

@@ -72,23 +72,18 @@ pub(crate) fn main(app: &App, req: RunRequest) -> Result<i32> {
     }
     // From here on `segment` is this process's resolved segment, however it was given.
     args.distributed.segment = args.distributed.resolve_segment()?;
-    crate::distributed::check(
-        &args.distributed,
-        args.headless,
-        &scenario.users,
-        args.users,
-    )?;
     // The load flags contradict each other before anything starts, not after on_test_start.
     let load = args
         .open
         .load_with(scenario.shape.as_ref())
         .map_err(UsageError)?;
-    if args.distributed.segment.is_some() && load != crate::open::Load::Users {
-        return Err(UsageError(
-            "--segment splits -u/-r runs only: leave out --arrival-rate, --arrival-stages and --stages (or the scenario's shape) in a segmented run".into(),
-        )
-        .into());
-    }
+    crate::distributed::check(
+        &args.distributed,
+        args.headless,
+        &scenario.users,
+        args.users,
+        &load,
+    )?;
     // Before any user starts: a typo in a report path must not cost a whole run.
     Targets::from_args(&args).check().map_err(UsageError)?;
     let credentials = args
@@ -268,7 +263,11 @@ fn run_meta(run: &Run, warnings: &crate::cpu::Warnings) -> RunMeta {
         run_id: run.runner.run_id().to_owned(),
         // An arrival-rate run's users are its pool, at most `--max-users`.
         user_count: match &run.load {
-            crate::open::Load::Arrival(a) => a.max_users,
+            crate::open::Load::Arrival(a) => run
+                .args
+                .distributed
+                .segment
+                .map_or(a.max_users, |s| s.split(a.max_users)),
             _ => planned_users(run),
         },
         segment: run.args.distributed.segment,

@@ -173,6 +173,8 @@ const BATCH: u64 = 1024;
 pub(crate) struct Executor {
     pub(crate) spawner: Spawner,
     pub(crate) plan: ArrivalPlan,
+    /// A segment runs the whole schedule's clock but only its arrivals, `I + N*k`.
+    pub(crate) segment: Option<crate::Segment>,
     pub(crate) metrics: crate::metrics::Metrics,
 }
 
@@ -183,8 +185,10 @@ impl Executor {
         let Self {
             spawner,
             plan,
+            segment,
             metrics,
         } = self;
+        let segment = segment.unwrap_or(crate::Segment::WHOLE);
         let shared = Arc::new(PoolShared {
             queue: Mutex::new(Queue::default()),
             max_lateness: plan.max_lateness,
@@ -249,9 +253,11 @@ impl Executor {
             metrics.reset();
         }
         let origin = Instant::now();
-        let mut k: u64 = 0;
+        // This segment's share of the target rate, so that the segments' rates add up.
+        let rate_share = f64::from(segment.count());
+        let mut mine: u64 = 0;
         let mut batch = 0;
-        while let Some(offset) = plan.schedule.arrival(k) {
+        while let Some(offset) = plan.schedule.arrival(segment.nth(mine)) {
             let due = origin + offset;
             if due > Instant::now() {
                 batch = 0;
@@ -268,7 +274,8 @@ impl Executor {
                 }
             }
             let rate = plan.schedule.rate_at(offset);
-            open.target_rate.store(rate.to_bits(), Ordering::Relaxed);
+            open.target_rate
+                .store((rate / rate_share).to_bits(), Ordering::Relaxed);
             let period = if rate > 0.0 {
                 Duration::try_from_secs_f64(1.0 / rate).unwrap_or(Duration::MAX)
             } else {
@@ -293,7 +300,7 @@ impl Executor {
                     open.dropped.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            k += 1;
+            mine += 1;
             batch += 1;
         }
         open.target_rate.store(0f64.to_bits(), Ordering::Relaxed);

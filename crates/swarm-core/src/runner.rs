@@ -135,6 +135,12 @@ pub enum RunnerError {
     /// An arrival-rate run's pool follows its arrivals: it has no user count to reshape.
     #[error("this is an arrival-rate run: its load follows the arrival rate, not a user count")]
     ArrivalRun,
+    /// A segment follows only shapes that know their peak (user-count stages): an arbitrary
+    /// shape's answers cannot be split ahead of time.
+    #[error(
+        "segment {0} of a distributed run cannot follow a load shape: a shape is code whose answers cannot be split ahead of time; use --stages, -u/-r or an arrival rate"
+    )]
+    SegmentedShape(Segment),
     /// The load shape asked for the end at its first tick.
     #[error("the load shape ended before it began: give it at least one stage")]
     EmptyShape,
@@ -254,6 +260,11 @@ impl Runner {
         &self.inner.run_id
     }
 
+    /// The segment of a distributed run this runner runs, if any.
+    pub fn segment(&self) -> Option<Segment> {
+        self.inner.config.segment
+    }
+
     /// The shared values every user of this runner reads.
     pub fn extensions(&self) -> &Extensions {
         &self.inner.config.extensions
@@ -304,7 +315,8 @@ impl Runner {
 
     /// Starts a test: resets the stats, runs `on_test_start`, then ramps towards `plan.users`.
     pub async fn start(&self, plan: TestPlan) -> Result<(), RunnerError> {
-        self.start_with(plan, None).await
+        let peak = plan.users;
+        self.start_with(plan, None, peak).await
     }
 
     /// Starts an arrival-rate test: resets the stats, runs `on_test_start`, starts the pool's
@@ -327,13 +339,34 @@ impl Runner {
                 arrival.pre_allocated_users, arrival.max_users
             )));
         }
-        self.start_with(plan, Some(arrival)).await
+        // A segment's pool is its share of the whole run's (its arrivals are dealt out by the
+        // executor, see `crate::segment`).
+        let arrival = match self.inner.config.segment {
+            Some(segment) => {
+                let (pre, max) = crate::segment::split_pool(
+                    arrival.pre_allocated_users,
+                    arrival.max_users,
+                    segment,
+                )
+                .map_err(|e| RunnerError::InvalidArrivalPlan(e.to_string()))?;
+                crate::ArrivalPlan {
+                    pre_allocated_users: pre,
+                    max_users: max,
+                    ..arrival
+                }
+            }
+            None => arrival,
+        };
+        self.start_with(plan, Some(arrival), 0).await
     }
 
-    async fn start_with(
+    /// Starts a closed test (`arrival` is `None`) or an arrival-rate one; a segment of a
+    /// closed test lays the whole plan out for `peak` users, the most it will ever ask for.
+    pub(crate) async fn start_with(
         &self,
         plan: TestPlan,
         arrival: Option<crate::ArrivalPlan>,
+        peak: usize,
     ) -> Result<(), RunnerError> {
         if arrival.is_none() {
             validate_rate(plan.spawn_rate)?;
@@ -383,23 +416,32 @@ impl Runner {
             }
             Some(Ok(())) => {}
         }
-        // A segment's share of a closed plan; an arrival-rate run's pool is its own (its
-        // arrivals are what a segment divides, see `crate::segment`).
+        // A segment's share of a closed plan, laid out for its peak; an arrival-rate run's
+        // pool is its own (its arrivals are what a segment divides, see `crate::segment`).
         let share = self
             .inner
             .config
             .segment
             .filter(|_| arrival.is_none())
             .map(|segment| {
-                let share = share_of(&self.inner.scenario.classes, plan.users, segment);
+                let share = share_of(&self.inner.scenario.classes, peak, segment);
                 tracing::info!(
                     target: "swarm.runner",
                     "Segment {segment}: {} of the plan's {} users, at the plan's times (about {:.2} users/s)",
-                    share.len(), plan.users, share.rate(plan.users, plan.spawn_rate)
+                    share.running_at(plan.users as u64), plan.users,
+                    share.rate(peak, plan.spawn_rate)
                 );
                 Arc::new(share)
             });
-        let target = share.as_ref().map_or(plan.users, |s| s.len());
+        if let (Some(segment), Some(_)) = (self.inner.config.segment, &arrival) {
+            tracing::info!(
+                target: "swarm.runner",
+                "Segment {segment}: every {}th arrival of the schedule from arrival {}",
+                segment.count(), segment.index()
+            );
+        }
+        // A segment's spawner is told the whole plan's count and runs its users among them.
+        let target = plan.users;
         if arrival.is_none() {
             tracing::info!(
                 target: "swarm.runner",
@@ -423,6 +465,7 @@ impl Runner {
             live: Arc::clone(&self.inner.live),
             next_index: Arc::clone(&self.inner.next_index),
             share,
+            segment: self.inner.config.segment,
             seed: self.inner.config.seed,
             stop_timeout: self.inner.config.stop_timeout,
             stop_test: {
@@ -446,6 +489,7 @@ impl Runner {
                 crate::arrival::Executor {
                     spawner,
                     plan,
+                    segment: self.inner.config.segment,
                     metrics: self.inner.metrics.clone(),
                 }
                 .run(),
@@ -498,6 +542,13 @@ impl Runner {
         if let Some(segment) = self.inner.config.segment {
             return Err(RunnerError::Segmented(segment));
         }
+        self.retarget(users, spawn_rate)
+    }
+
+    /// Sends the running closed test a new target; a segment's is the whole plan's count
+    /// (only its user-count stages do this, on the whole plan's times).
+    pub(crate) fn retarget(&self, users: usize, spawn_rate: f64) -> Result<(), RunnerError> {
+        validate_rate(spawn_rate)?;
         let active = lock(&self.inner.active);
         let Some(active) = active.as_ref() else {
             return Err(RunnerError::NotRunning);

@@ -10,6 +10,14 @@
 //! segments, every global index belongs to exactly one segment, and a segment's schedule is
 //! the whole plan's schedule filtered to its users: the union of the segments' ramps is the
 //! ramp of one process running everything.
+//!
+//! The same dealing splits the other kinds of load. User-count stages lay the plan out once
+//! for its peak, and a segment runs, at a whole-plan target of `T` users, those of its users
+//! whose global index is below `T` ([`Share::running_at`]): the first `T` users of the peak's
+//! layout are exactly the layout of `T`. An arrival-rate run deals its arrivals: arrival `k`
+//! of the whole schedule belongs to segment `k mod N` ([`Segment::nth`]), and its pool bounds
+//! are divided as any count is ([`Segment::split`], [`split_pool`]), the pool's users taking
+//! the global indices `I + N*k`.
 
 use crate::scenario::{TypeShare, next_class};
 use std::fmt;
@@ -42,6 +50,9 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// The whole run as one segment (`0/1`).
+    pub const WHOLE: Self = Self { index: 0, count: 1 };
+
     /// Segment `index` of `count`, checked.
     pub fn new(index: u32, count: u32) -> Result<Self, SegmentError> {
         if count == 0 {
@@ -62,6 +73,49 @@ impl Segment {
     pub fn count(self) -> u32 {
         self.count
     }
+
+    /// This segment's part of `total` things dealt round-robin (`total / N`, one more for
+    /// the first `total mod N` segments): the parts sum to `total` and differ by at most one.
+    pub fn split(self, total: usize) -> usize {
+        let n = self.count as usize;
+        total / n + usize::from((self.index as usize) < total % n)
+    }
+
+    /// The whole sequence's position of this segment's `k`-th item (from 0) when items are
+    /// dealt round-robin: `I + N*k`. Arrival `k` of a schedule, or pool user `k` of a run,
+    /// belongs to segment `k mod N`.
+    pub fn nth(self, k: u64) -> u64 {
+        u64::from(self.index).saturating_add(u64::from(self.count).saturating_mul(k))
+    }
+}
+
+/// A pool split N ways leaves a segment without a user.
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "a pool of at most {max_users} users split {count} ways leaves a segment without one: give a pool of {count} users or more, or fewer segments"
+)]
+pub struct PoolTooSmall {
+    /// The whole run's pool maximum.
+    pub max_users: usize,
+    /// The number of segments.
+    pub count: u32,
+}
+
+/// This segment's pre-allocated and maximum pool users of a whole run's `(pre, max)`: each
+/// divided by [`Segment::split`], so they sum to the whole run's and a segment's `pre` never
+/// exceeds its `max`; refused when some segment would get no user at all.
+pub fn split_pool(
+    pre: usize,
+    max: usize,
+    segment: Segment,
+) -> Result<(usize, usize), PoolTooSmall> {
+    if max < segment.count as usize {
+        return Err(PoolTooSmall {
+            max_users: max,
+            count: segment.count,
+        });
+    }
+    Ok((segment.split(pre.min(max)), segment.split(max)))
 }
 
 impl fmt::Display for Segment {
@@ -135,6 +189,12 @@ impl Share {
     /// Every user of this segment, in spawn order.
     pub fn users(&self) -> &[OwnedUser] {
         &self.users
+    }
+
+    /// How many of this segment's users run while the whole plan runs its first `whole_users`
+    /// (its users are in global-index order, so those below `whole_users`).
+    pub fn running_at(&self, whole_users: u64) -> usize {
+        self.users.partition_point(|u| u.global_index < whole_users)
     }
 
     /// How many users of each type this segment runs.
@@ -366,5 +426,118 @@ mod tests {
             .map(|i| share(&types, 100, Segment::new(i, 2).unwrap()).len())
             .collect();
         assert_eq!(lens, [3, 2]);
+    }
+
+    /// Counts (arrivals, pool bounds) dealt round-robin: the parts sum exactly, differ by at
+    /// most one, and the positions `I + N*k` of the segments cover every position once.
+    #[test]
+    fn counts_and_positions_split_exactly() {
+        let totals = [0usize, 1, 2, 3, 5, 9, 10, 11, 99, 100, 101, 1000, 1009];
+        let counts = [1u32, 2, 3, 4, 7, 10, 16, 100];
+        for &total in &totals {
+            for &n in &counts {
+                let segments: Vec<Segment> = (0..n).map(|i| Segment::new(i, n).unwrap()).collect();
+                let parts: Vec<usize> = segments.iter().map(|s| s.split(total)).collect();
+                let case = format!("total {total}, N {n}: {parts:?}");
+                assert_eq!(parts.iter().sum::<usize>(), total, "{case}");
+                assert!(
+                    parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1,
+                    "{case}"
+                );
+                // Segment I's first `split(total)` positions are exactly 0..total dealt.
+                let mut seen = vec![0u8; total];
+                for (s, &part) in segments.iter().zip(&parts) {
+                    for k in 0..part as u64 {
+                        let p = s.nth(k) as usize;
+                        assert_eq!(p as u64 % u64::from(n), u64::from(s.index()), "{case}");
+                        seen[p] += 1;
+                    }
+                    // The next position is past the whole sequence.
+                    assert!(s.nth(part as u64) as usize >= total, "{case}");
+                }
+                assert!(seen.iter().all(|&c| c == 1), "{case}");
+            }
+        }
+    }
+
+    /// Pool bounds: each segment's pre-allocated and maximum users sum to the whole run's,
+    /// pre never exceeds max, every segment has at least one user, and a pool smaller than
+    /// N is refused.
+    #[test]
+    fn pools_split_exactly_or_are_refused() {
+        let pools = [
+            (0usize, 1usize),
+            (1, 1),
+            (10, 10),
+            (3, 10),
+            (10, 3),
+            (0, 7),
+            (7, 8),
+            (100, 250),
+        ];
+        for &(pre, max) in &pools {
+            for n in [1u32, 2, 3, 5, 8] {
+                let got: Vec<Result<(usize, usize), PoolTooSmall>> = (0..n)
+                    .map(|i| split_pool(pre, max, Segment::new(i, n).unwrap()))
+                    .collect();
+                let case = format!("pre {pre}, max {max}, N {n}: {got:?}");
+                if max < n as usize {
+                    let e = PoolTooSmall {
+                        max_users: max,
+                        count: n,
+                    };
+                    assert!(got.iter().all(|g| *g == Err(e)), "{case}");
+                    assert!(
+                        e.to_string()
+                            .contains(&format!("give a pool of {n} users or more"))
+                    );
+                    continue;
+                }
+                let got: Vec<(usize, usize)> = got.into_iter().map(Result::unwrap).collect();
+                assert_eq!(
+                    got.iter().map(|g| g.0).sum::<usize>(),
+                    pre.min(max),
+                    "{case}"
+                );
+                assert_eq!(got.iter().map(|g| g.1).sum::<usize>(), max, "{case}");
+                assert!(got.iter().all(|&(p, m)| p <= m && m >= 1), "{case}");
+            }
+        }
+    }
+
+    /// A plan laid out for its peak: at any whole-plan count `T` up to the peak, the
+    /// segments together run exactly the whole plan's first `T` users, type by type.
+    #[test]
+    fn stages_run_the_whole_plans_first_users_at_every_count() {
+        let types_table = [
+            vec![w(1, None)],
+            vec![w(1, Some(2)), w(3, None), w(1, None)],
+            vec![w(1, Some(3)), w(1, Some(4))],
+            vec![w(7, None), w(0, Some(5)), w(13, None), w(2, None)],
+        ];
+        for types in &types_table {
+            for peak in [1usize, 9, 10, 64, 101] {
+                for n in [1u32, 2, 3, 7] {
+                    let shares: Vec<Share> = (0..n)
+                        .map(|i| share(types, peak, Segment::new(i, n).unwrap()))
+                        .collect();
+                    for t in 0..=peak {
+                        let case = format!("types {types:?}, peak {peak}, N {n}, T {t}");
+                        let mut per_type = vec![0usize; types.len()];
+                        let mut indices = Vec::new();
+                        for s in &shares {
+                            for u in &s.users()[..s.running_at(t as u64)] {
+                                per_type[u.class] += 1;
+                                indices.push(u.global_index);
+                            }
+                        }
+                        indices.sort_unstable();
+                        let planned = whole_plan_users(types, t) as u64;
+                        assert_eq!(indices, (0..planned).collect::<Vec<u64>>(), "{case}");
+                        assert_eq!(per_type, whole_plan(types, t), "{case}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,12 @@ pub struct ShapeTick {
 pub trait Shape: Send + 'static {
     /// The target at `elapsed` since the test started, given the stats so far.
     fn tick(&mut self, elapsed: Duration, stats: &StatsSnapshot) -> Option<ShapeTick>;
+
+    /// The most users it will ever ask for, when known before the start. Only a shape that
+    /// knows it can run split into segments (each lays the whole plan out for it).
+    fn peak_users(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// `--stages`: user counts reached at the end of each stage, ramping at the implied rate.
@@ -33,6 +39,10 @@ impl Shape for UserStages {
             users: t.users,
             spawn_rate: t.spawn_rate,
         })
+    }
+
+    fn peak_users(&self) -> Option<usize> {
+        Some(self.0.iter().map(|s| s.users).max().unwrap_or(0))
     }
 }
 
@@ -48,16 +58,24 @@ impl Runner {
         plan: TestPlan,
         mut shape: Box<dyn Shape>,
     ) -> Result<(), RunnerError> {
+        // A segment's targets are the whole plan's, laid out once for the peak.
+        let peak = match self.segment() {
+            Some(segment) => shape
+                .peak_users()
+                .ok_or(RunnerError::SegmentedShape(segment))?,
+            None => 0,
+        };
         let started = Instant::now();
         let Some(first) = shape.tick(Duration::ZERO, &self.snapshot()) else {
             return Err(RunnerError::EmptyShape);
         };
-        self.start(TestPlan {
+        let plan = TestPlan {
             users: first.users,
             spawn_rate: first.spawn_rate,
             ..plan
-        })
-        .await?;
+        };
+        let peak = peak.max(plan.users);
+        self.start_with(plan, None, peak).await?;
         let Some(token) = self.active_token() else {
             return Ok(());
         };
@@ -74,7 +92,7 @@ impl Runner {
                     Some(next) if next == last => {}
                     Some(next) => {
                         last = next;
-                        if runner.reshape(next.users, next.spawn_rate).is_err() {
+                        if runner.retarget(next.users, next.spawn_rate).is_err() {
                             return;
                         }
                     }

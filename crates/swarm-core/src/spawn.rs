@@ -46,35 +46,61 @@ struct Ramp {
     origin: Instant,
     rate: f64,
     made: u64,
-    /// A segment's users: change `k` is due when the whole plan's user
-    /// `share[k].global_index` is, so the segments' ramps add up to the whole plan's.
+    /// A segment's users: the change that adds (or removes) its user of global index `g` is
+    /// due when the whole plan's ramp from `whole_from` users reaches `g`, so the segments'
+    /// ramps add up to the whole plan's.
     share: Option<Arc<Share>>,
+    /// The whole plan's user count when this ramp began (a segment's ramps only).
+    whole_from: u64,
 }
 
 impl Ramp {
-    fn new(origin: Instant, rate: f64, share: Option<Arc<Share>>) -> Self {
+    fn new(origin: Instant, rate: f64, share: Option<Arc<Share>>, whole_from: u64) -> Self {
         Self {
             origin,
             rate,
             made: 0,
             share,
+            whole_from,
         }
     }
 
-    /// When change `k` (from 0) is due; the first is due at once.
-    fn due(&self, k: u64) -> Instant {
+    /// When the next change is due, with `running` users of a `target`; the first change of
+    /// a plain ramp is due at once.
+    fn next_due(&self, running: usize, target: usize) -> Instant {
         let k = match &self.share {
-            Some(share) => usize::try_from(k)
-                .ok()
-                .and_then(|k| share.get(k))
-                .map_or(u64::MAX, |u| u.global_index),
-            None => k,
+            None => self.made,
+            // The whole ramp's change that adds this segment's next user or removes its newest.
+            Some(share) if running < target => share
+                .get(running)
+                .map_or(u64::MAX, |u| u.global_index.saturating_sub(self.whole_from)),
+            Some(share) => running
+                .checked_sub(1)
+                .and_then(|i| share.get(i))
+                .map_or(u64::MAX, |u| {
+                    self.whole_from.saturating_sub(u.global_index + 1)
+                }),
         };
         Duration::try_from_secs_f64(k as f64 / self.rate)
             .ok()
             .and_then(|d| self.origin.checked_add(d))
             // Beyond any run: a rate so low that the change never comes.
             .unwrap_or_else(|| self.origin + Duration::from_secs(86_400 * 365 * 30))
+    }
+
+    /// The whole plan's user count at `now` on its way from `whole_from` to `target`: the
+    /// changes due by then (change `k` at `k/rate`) are made.
+    fn whole_at(&self, now: Instant, target: u64) -> u64 {
+        let gap = target.abs_diff(self.whole_from);
+        let elapsed = now.saturating_duration_since(self.origin).as_secs_f64();
+        let made = ((elapsed * self.rate).floor() as u64)
+            .saturating_add(1)
+            .min(gap);
+        if target >= self.whole_from {
+            self.whole_from + made
+        } else {
+            self.whole_from - made
+        }
     }
 }
 
@@ -141,8 +167,11 @@ pub(crate) struct Spawner {
     pub(crate) state: watch::Sender<RunState>,
     pub(crate) live: Arc<AtomicUsize>,
     pub(crate) next_index: Arc<AtomicU64>,
-    /// In a segmented run: the users this segment owns of the whole plan (index and type).
+    /// In a segmented run: the users this segment owns of the whole plan (index and type),
+    /// laid out for the plan's peak; [`SpawnPlan::users`] is then the whole plan's count.
     pub(crate) share: Option<Arc<Share>>,
+    /// In a segmented run: which segment, for the global indices of an arrival pool's users.
+    pub(crate) segment: Option<crate::Segment>,
     pub(crate) seed: Option<u64>,
     pub(crate) stop_timeout: Duration,
     pub(crate) stop_test: Arc<dyn Fn() + Send + Sync>,
@@ -170,7 +199,16 @@ impl Spawner {
                 None => return false,
             },
             None => match (self.pick_class)(&self.classes, &set.per_class) {
-                Some(class) => (class, self.next_index.fetch_add(1, Ordering::AcqRel)),
+                // A segment's pool never shrinks either: its user `k` is the whole pool's
+                // `I + N*k`, disjoint from every other segment's.
+                Some(class) => match self.segment.filter(|_| pool.is_some()) {
+                    Some(segment) => (
+                        class,
+                        self.next_index.load(Ordering::Acquire)
+                            + segment.nth(set.slots.len() as u64),
+                    ),
+                    None => (class, self.next_index.fetch_add(1, Ordering::AcqRel)),
+                },
                 None => return false,
             },
         };
@@ -221,13 +259,26 @@ impl Spawner {
         let mut warned_late = false;
         // One OS seed per run; each user's RNG is drawn from it (no syscall per user).
         let mut rng = SmallRng::from_os_rng();
+        // A segment's view of the whole plan: its user count where the last ramp got to.
+        let mut whole_from = 0u64;
+        let mut last: Option<(Ramp, u64)> = None;
         loop {
             let target = *plan.borrow_and_update();
+            let now = Instant::now();
+            if let Some((ramp, whole_target)) = &last {
+                whole_from = ramp.whole_at(now, *whole_target);
+            }
+            // A segment runs its users among the whole plan's first `target.users`.
+            let local = match &self.share {
+                Some(share) => share.running_at(target.users as u64),
+                None => target.users,
+            };
             // A new plan is a new ramp: it starts now, wherever the last one ended, so an idle
             // period before it never turns into a burst.
-            let mut ramp = Ramp::new(Instant::now(), target.rate, self.share.clone());
+            let mut ramp = Ramp::new(now, target.rate, self.share.clone(), whole_from);
             let outcome = loop {
-                let behind = Instant::now().saturating_duration_since(ramp.due(ramp.made));
+                let next = ramp.next_due(lock(&self.users).slots.len(), local);
+                let behind = Instant::now().saturating_duration_since(next);
                 if !warned_late && behind > LATE_WARNING {
                     warned_late = true;
                     tracing::warn!(
@@ -237,9 +288,10 @@ impl Spawner {
                         behind.as_secs_f64()
                     );
                 }
-                if let Some(summary) = self.catch_up(&mut ramp, &mut rng, target.users).await {
+                if let Some(summary) = self.catch_up(&mut ramp, &mut rng, local).await {
                     break Some(summary);
                 }
+                let next = ramp.next_due(lock(&self.users).slots.len(), local);
                 tokio::select! {
                     // A stop or a new plan wins over a change of the old plan due meanwhile.
                     biased;
@@ -248,9 +300,10 @@ impl Spawner {
                         if changed.is_err() { return }
                         break None;
                     }
-                    () = sleep_until(ramp.due(ramp.made)) => {}
+                    () = sleep_until(next) => {}
                 }
             };
+            last = Some((ramp, target.users as u64));
             let Some(summary) = outcome else {
                 continue;
             };
@@ -298,7 +351,7 @@ impl Spawner {
                 while batch < BATCH
                     && set.slots.len() != target
                     && !capped
-                    && ramp.due(ramp.made) <= now
+                    && ramp.next_due(set.slots.len(), target) <= now
                 {
                     if set.slots.len() < target {
                         capped = !self.spawn_one(&mut set, rng, None);
