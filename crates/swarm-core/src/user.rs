@@ -97,7 +97,7 @@ pub trait User: Sized + Send + 'static {
     /// default, keeps it on the worker that spawned it. A user whose work happens on a thread
     /// of its own (a script engine's) names that thread's runtime, so its calls do not cross
     /// threads; the core's stop, timeout and `on_stop` rules apply there unchanged.
-    fn home(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
+    fn home_runtime(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
         let _ = ctx;
         None
     }

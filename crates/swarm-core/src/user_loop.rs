@@ -83,10 +83,10 @@ fn record(ctx: &Ctx, context: &str, error: &TaskError) {
     }
 }
 
-/// Runs one user on its [`User::home`] runtime, or here when it has none. Aborting the
+/// Runs one user on its [`User::home_runtime`] runtime, or here when it has none. Aborting the
 /// returned future (the runner does, past the stop timeout) aborts the user on its home too.
 pub(crate) async fn run_user<U: User>(ctx: Ctx, control: UserControl) {
-    let Some(home) = U::home(&ctx) else {
+    let Some(home) = U::home_runtime(&ctx) else {
         return live_user::<U>(ctx, control).await;
     };
     /// Aborts the user's task on its home when the worker's side is dropped.

@@ -1,5 +1,5 @@
-//! `User::home`: a user type that names a runtime of its own lives there (start, tasks,
-//! stop all on that thread) under the same stop rules, and a stop reaches a task in flight.
+//! `User::home_runtime`: a user type that names a runtime of its own lives there (start,
+//! tasks, stop all on that thread) under the same stop rules; a stop reaches its task.
 
 #![allow(clippy::unwrap_used)] // test helpers: a poisoned log is a failed test anyway
 
@@ -42,7 +42,7 @@ struct Homed;
 
 impl User for Homed {
     const WAIT: Wait = Wait::None;
-    fn home(_: &Ctx) -> Option<tokio::runtime::Handle> {
+    fn home_runtime(_: &Ctx) -> Option<tokio::runtime::Handle> {
         Some(home())
     }
     async fn on_start(ctx: &mut Ctx) -> Result<Self, swarm_core::TaskError> {

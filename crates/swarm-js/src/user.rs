@@ -43,7 +43,7 @@ const SLOTS: [Slot; MAX_TASKS] = [
 ];
 
 impl User for JsUser {
-    fn home(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
+    fn home_runtime(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
         ctx.shared::<Arc<Engine>>().ok()?.home(ctx.user_index())
     }
 
