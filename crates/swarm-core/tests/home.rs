@@ -85,7 +85,14 @@ async fn a_homed_user_lives_on_its_home_and_stops_there() {
     runner.start(plan).await.unwrap();
     // Bounded wait for the three tasks to be in flight.
     for _ in 0..500 {
-        if log().lock().unwrap().iter().filter(|e| e.1 == "task").count() == 3 {
+        if log()
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.1 == "task")
+            .count()
+            == 3
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -96,7 +103,10 @@ async fn a_homed_user_lives_on_its_home_and_stops_there() {
         let users: Vec<u64> = log.iter().filter(|e| e.1 == what).map(|e| e.0).collect();
         assert_eq!(users.len(), 3, "{what}: {log:?}");
     }
-    assert!(log.iter().all(|e| e.2 == "home"), "not all on the home: {log:?}");
+    assert!(
+        log.iter().all(|e| e.2 == "home"),
+        "not all on the home: {log:?}"
+    );
     assert!(
         !log.iter().any(|e| e.1 == "task done"),
         "the stop did not cancel the task: {log:?}"

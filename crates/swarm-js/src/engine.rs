@@ -138,7 +138,12 @@ impl Engine {
     /// living on its home, so no thread is woken), else through its channel.
     pub(crate) fn send(&self, uid: u64, cmd: Command) -> Result<(), TaskError> {
         let thread = self.thread(uid);
-        let here = STATE.with(|s| s.borrow().as_ref().filter(|s| s.thread == thread.id).cloned());
+        let here = STATE.with(|s| {
+            s.borrow()
+                .as_ref()
+                .filter(|s| s.thread == thread.id)
+                .cloned()
+        });
         match here {
             Some(state) => state.handle(cmd),
             None => thread
@@ -160,7 +165,9 @@ struct CancelGuard<'a> {
 impl Drop for CancelGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = self.engine.send(self.uid, Command::Cancel { uid: self.uid });
+            let _ = self
+                .engine
+                .send(self.uid, Command::Cancel { uid: self.uid });
         }
     }
 }
