@@ -589,14 +589,8 @@ mod tests {
             });
         }
         let reports = vec![
-            (
-                "a.json".to_owned(),
-                report(meta("run1", Some((0, 2))), &fast),
-            ),
-            (
-                "b.json".to_owned(),
-                report(meta("run1", Some((1, 2))), &slow),
-            ),
+            ("a.json".to_owned(), report(meta("run1", Some((0, 2))), &fast)),
+            ("b.json".to_owned(), report(meta("run1", Some((1, 2))), &slow)),
         ];
         let merged = merge(&reports).expect("merged");
         assert_eq!(merged.stats.total.response_times.len(), 2);
