@@ -93,6 +93,15 @@ pub trait User: Sized + Send + 'static {
         Self::WAIT
     }
 
+    /// The runtime this user's whole life (start, tasks, waits, stop) runs on; `None`, the
+    /// default, keeps it on the worker that spawned it. A user whose work happens on a thread
+    /// of its own (a script engine's) names that thread's runtime, so its calls do not cross
+    /// threads; the core's stop, timeout and `on_stop` rules apply there unchanged.
+    fn home_runtime(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
+        let _ = ctx;
+        None
+    }
+
     /// Tears the user down; runs once for every user whose `on_start` succeeded, on every
     /// kind of stop, bounded by the stop timeout.
     fn on_stop(&mut self, ctx: &mut Ctx) -> impl Future<Output = TaskResult> + Send {

@@ -83,7 +83,25 @@ fn record(ctx: &Ctx, context: &str, error: &TaskError) {
     }
 }
 
-pub(crate) async fn run_user<U: User>(mut ctx: Ctx, mut control: UserControl) {
+/// Runs one user on its [`User::home_runtime`] runtime, or here when it has none. Aborting the
+/// returned future (the runner does, past the stop timeout) aborts the user on its home too.
+pub(crate) async fn run_user<U: User>(ctx: Ctx, control: UserControl) {
+    let Some(home) = U::home_runtime(&ctx) else {
+        return live_user::<U>(ctx, control).await;
+    };
+    /// Aborts the user's task on its home when the worker's side is dropped.
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut user = AbortOnDrop(home.spawn(live_user::<U>(ctx, control)));
+    // A panic escaping the user was already turned into an exception by `guarded`.
+    let _ = (&mut user.0).await;
+}
+
+async fn live_user<U: User>(mut ctx: Ctx, mut control: UserControl) {
     let mut live = LiveGuard(Some(Arc::clone(&control.live)));
     let cancel = control.cancel.clone();
     let stop_timeout = control.stop_timeout;

@@ -12,6 +12,7 @@ use rquickjs::{CatchResultExt, Context, Ctx, Function, Object, Persistent, Typed
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use swarm::http::Method;
@@ -61,10 +62,19 @@ pub(crate) enum Command {
     Free { uid: u64 },
 }
 
+/// One engine thread, as the rest of the process sees it.
+struct Thread {
+    tx: mpsc::UnboundedSender<Command>,
+    /// Its runtime, where the lives of its users run (`None`: it could not be started).
+    home: Option<tokio::runtime::Handle>,
+    /// Tells this thread from every other engine thread of the process.
+    id: u64,
+}
+
 /// The engine threads of one script, started on first use and kept for the process.
 pub(crate) struct Engine {
     pub(crate) script: Arc<Script>,
-    threads: OnceLock<Vec<mpsc::UnboundedSender<Command>>>,
+    threads: OnceLock<Vec<Thread>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -84,51 +94,90 @@ impl Engine {
     }
 
     /// The thread that runs user `uid`.
-    pub(crate) fn thread(&self, uid: u64) -> mpsc::UnboundedSender<Command> {
+    fn thread(&self, uid: u64) -> &Thread {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let threads = self.threads.get_or_init(|| {
             let n = std::thread::available_parallelism().map_or(1, |n| n.get());
             (0..n)
                 .map(|i| {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let script = Arc::clone(&self.script);
+                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok();
+                    let home = rt.as_ref().map(|rt| rt.handle().clone());
                     // A thread that cannot start leaves its receiver dropped: every call to it
                     // then fails with "engine thread stopped".
-                    let _ = std::thread::Builder::new()
+                    let started = std::thread::Builder::new()
                         .name(format!("swarm-js-{i}"))
-                        .spawn(move || thread_main(&script, rx));
-                    tx
+                        .spawn(move || {
+                            if let Some(rt) = rt {
+                                thread_main(id, &rt, &script, rx);
+                            }
+                        });
+                    Thread {
+                        tx,
+                        home: home.filter(|_| started.is_ok()),
+                        id,
+                    }
                 })
                 .collect()
         });
         let i = (uid % threads.len() as u64) as usize;
-        threads[i].clone()
+        &threads[i]
+    }
+
+    /// The runtime of user `uid`'s engine thread, where its whole life runs.
+    pub(crate) fn home(&self, uid: u64) -> Option<tokio::runtime::Handle> {
+        self.thread(uid).home.clone()
+    }
+
+    /// Hands `cmd` to user `uid`'s engine thread: at once when this is that thread (a user
+    /// living on its home, so no thread is woken), else through its channel.
+    pub(crate) fn send(&self, uid: u64, cmd: Command) -> Result<(), TaskError> {
+        let thread = self.thread(uid);
+        let here = STATE.with(|s| {
+            s.borrow()
+                .as_ref()
+                .filter(|s| s.thread == thread.id)
+                .cloned()
+        });
+        match here {
+            Some(state) => state.handle(cmd),
+            None => thread
+                .tx
+                .send(cmd)
+                .map_err(|_| TaskError::exception("the script's engine thread stopped"))?,
+        }
+        Ok(())
     }
 }
 
 /// Sends `Cancel` when a call's future is dropped before its reply arrived.
-struct CancelGuard {
-    thread: mpsc::UnboundedSender<Command>,
+struct CancelGuard<'a> {
+    engine: &'a Engine,
     uid: u64,
     armed: bool,
 }
 
-impl Drop for CancelGuard {
+impl Drop for CancelGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = self.thread.send(Command::Cancel { uid: self.uid });
+            let _ = self
+                .engine
+                .send(self.uid, Command::Cancel { uid: self.uid });
         }
     }
 }
 
 /// Runs `call` for `uid` on its thread and waits for the script's answer.
 pub(crate) async fn call(engine: &Engine, uid: u64, call: Call) -> TaskResult {
-    let thread = engine.thread(uid);
     let (reply, answer) = oneshot::channel();
-    thread
-        .send(Command::Call { uid, call, reply })
-        .map_err(|_| TaskError::exception("the script's engine thread stopped"))?;
+    engine.send(uid, Command::Call { uid, call, reply })?;
     let mut guard = CancelGuard {
-        thread,
+        engine,
         uid,
         armed: true,
     };
@@ -139,16 +188,16 @@ pub(crate) async fn call(engine: &Engine, uid: u64, call: Call) -> TaskResult {
     result
 }
 
-fn thread_main(script: &Script, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
-        let js = match Js::start(script) {
+fn thread_main(
+    id: u64,
+    rt: &tokio::runtime::Runtime,
+    script: &Script,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+) {
+    let local = Rc::new(tokio::task::LocalSet::new());
+    let tasks = Rc::clone(&local);
+    local.block_on(rt, async move {
+        let js = match Js::start(id, script, tasks) {
             Ok(js) => js,
             Err(problem) => {
                 while let Some(cmd) = rx.recv().await {
@@ -160,7 +209,7 @@ fn thread_main(script: &Script, mut rx: mpsc::UnboundedReceiver<Command>) {
             }
         };
         while let Some(cmd) = rx.recv().await {
-            js.handle(cmd);
+            js.state.handle(cmd);
         }
     });
 }
@@ -281,6 +330,12 @@ impl Driver {
 
 /// One engine thread's state, shared by its natives and its local tasks.
 struct State {
+    /// The engine thread this is ([`Thread::id`]).
+    thread: u64,
+    /// Where operations run: spawned through the set itself, since the users' lives (which
+    /// start them) are tasks of the thread's runtime, outside the set's context. Kept for
+    /// the thread's life, like the set.
+    local: Rc<tokio::task::LocalSet>,
     context: Context,
     driver: OnceCell<Driver>,
     calls: RefCell<HashMap<u64, oneshot::Sender<TaskResult>>>,
@@ -331,7 +386,7 @@ impl State {
         F: std::future::Future<Output = Done> + 'static,
     {
         let state = Rc::clone(self);
-        let handle = tokio::task::spawn_local(async move {
+        let handle = self.local.spawn_local(async move {
             let done = work.await;
             if let Some(ops) = state.inflight.borrow_mut().get_mut(&uid) {
                 ops.remove(&id);
@@ -606,10 +661,16 @@ async fn owncloud(session: Session, name: String, extra: String, args: Vec<Strin
 }
 
 impl Js {
-    fn start(script: &Script) -> Result<Self, String> {
+    fn start(
+        thread: u64,
+        script: &Script,
+        local: Rc<tokio::task::LocalSet>,
+    ) -> Result<Self, String> {
         let (rt, context) = script::new_engine()
             .map_err(|e| format!("the JavaScript engine did not start: {e}"))?;
         let state = Rc::new(State {
+            thread,
+            local,
             context: context.clone(),
             driver: OnceCell::new(),
             calls: RefCell::default(),
@@ -633,9 +694,12 @@ impl Js {
         })?;
         Ok(Self { _rt: rt, state })
     }
+}
 
+impl State {
+    /// Runs one command; never called from inside the context (a native or a check).
     fn handle(&self, cmd: Command) {
-        let state = &self.state;
+        let state = self;
         match cmd {
             Command::Call { uid, call, reply } => {
                 let id = state.id();

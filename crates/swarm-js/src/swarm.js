@@ -77,11 +77,12 @@ export class Session {
   request(method, target, opts) { return this.send(String(method).toUpperCase(), target, opts); }
   send(method, target, opts) {
     const o = opts || NO_OPTIONS;
-    // Only `name` and `keep` go by argument; anything else builds the full spec.
-    let spec;
-    for (const k in o) {
-      if (k !== "name" && k !== "keep") { spec = specOf(o); break; }
-    }
+    // Only `name` and `keep` go by argument; any option specOf reads builds the full spec
+    // (looked up by name: a `for...in` would allocate an enumerator per request).
+    const spec = o.headers !== undefined || o.query !== undefined || o.body !== undefined ||
+      o.json !== undefined || o.expect !== undefined || o.timeout !== undefined ||
+      o.redirects !== undefined || o.check !== undefined || o.auth !== undefined
+      ? specOf(o) : undefined;
     const name = o.name === undefined ? undefined : String(o.name);
     return op((id) => {
       if (spec && spec.check) checks.set(id, o.check);
@@ -137,10 +138,16 @@ function describe(e) {
   return [4, `uncaught value: ${String(e)}`];
 }
 
-function run(call, f) {
-  let p;
-  try { p = Promise.resolve(f()); } catch (e) { p = Promise.reject(e); }
-  p.then(() => native.done(call, 0, ""), (e) => { const [k, m] = describe(e); native.done(call, k, m); });
+// One async frame per call (no Promise.resolve, `then` and two closures per task).
+async function run(call, f) {
+  try {
+    await f();
+  } catch (e) {
+    const [k, m] = describe(e);
+    native.done(call, k, m);
+    return;
+  }
+  native.done(call, 0, "");
 }
 
 function makeCtx(uid, info) {

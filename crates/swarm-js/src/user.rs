@@ -43,6 +43,10 @@ const SLOTS: [Slot; MAX_TASKS] = [
 ];
 
 impl User for JsUser {
+    fn home_runtime(ctx: &Ctx) -> Option<tokio::runtime::Handle> {
+        ctx.shared::<Arc<Engine>>().ok()?.home(ctx.user_index())
+    }
+
     async fn on_start(ctx: &mut Ctx) -> Result<Self, TaskError> {
         let engine = Arc::clone(ctx.shared::<Arc<Engine>>()?);
         let class = engine
@@ -100,8 +104,7 @@ impl Drop for JsUser {
     fn drop(&mut self) {
         let _ = self
             .engine
-            .thread(self.uid)
-            .send(engine::Command::Free { uid: self.uid });
+            .send(self.uid, engine::Command::Free { uid: self.uid });
     }
 }
 
@@ -129,8 +132,6 @@ pub(crate) async fn hook(
         },
     )
     .await;
-    let _ = engine
-        .thread(u64::MAX)
-        .send(engine::Command::Free { uid: u64::MAX });
+    let _ = engine.send(u64::MAX, engine::Command::Free { uid: u64::MAX });
     result
 }
