@@ -267,19 +267,7 @@ mod tests {
     /// A shape cannot be split; the loads that can are checked for a user of every segment.
     #[test]
     fn a_segment_refuses_a_shape_and_a_pool_too_small() {
-        struct Two;
-        impl swarm_core::Shape for Two {
-            fn tick(
-                &mut self,
-                _: Duration,
-                _: &swarm_core::metrics::StatsSnapshot,
-            ) -> Option<swarm_core::ShapeTick> {
-                None
-            }
-        }
-        let shape = Load::Shape(crate::open::ScenarioShape(std::sync::Arc::new(|| {
-            Box::new(Two) as Box<dyn swarm_core::Shape>
-        })));
+        let shape = Load::Shape(crate::open::ended_shape());
         let pool = |max_users| {
             Load::Arrival(swarm_core::ArrivalPlan {
                 schedule: swarm_core::RateSchedule::constant(10.0),

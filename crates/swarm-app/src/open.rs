@@ -189,6 +189,24 @@ pub(crate) async fn start(runner: &Runner, plan: TestPlan, load: Load) -> Result
     }
 }
 
+/// A scenario shape that ends at once: for tests of what a load is chosen from.
+#[cfg(test)]
+pub(crate) fn ended_shape() -> ScenarioShape {
+    struct Ended;
+    impl swarm_core::Shape for Ended {
+        fn tick(
+            &mut self,
+            _: Duration,
+            _: &swarm_core::metrics::StatsSnapshot,
+        ) -> Option<swarm_core::ShapeTick> {
+            None
+        }
+    }
+    ScenarioShape(std::sync::Arc::new(|| {
+        Box::new(Ended) as Box<dyn swarm_core::Shape>
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,19 +288,7 @@ mod tests {
 
     #[test]
     fn a_scenario_shape_applies_unless_the_flags_choose_a_load() {
-        struct Two;
-        impl swarm_core::Shape for Two {
-            fn tick(
-                &mut self,
-                _: Duration,
-                _: &swarm_core::metrics::StatsSnapshot,
-            ) -> Option<swarm_core::ShapeTick> {
-                None
-            }
-        }
-        let shape = ScenarioShape(std::sync::Arc::new(|| {
-            Box::new(Two) as Box<dyn swarm_core::Shape>
-        }));
+        let shape = ended_shape();
         assert_eq!(
             args().load_with(Some(&shape)),
             Ok(Load::Shape(shape.clone()))
