@@ -8,6 +8,12 @@
 //! and a scheduler round, and each connection would cost a task of its own. Polled in place,
 //! a request is one task's work. An idle connection is not polled; a server's close while
 //! idle is seen by the first poll of the next request, before the request is handed over.
+//!
+//! hyper's per-connection state is renewed on the same socket every [`RENEW_AFTER`]
+//! requests: its request channel is a tokio list of 32-slot blocks (~9 KB each), and the
+//! 33rd message on it grows a second block that then lives as long as the connection
+//! (hyperium/hyper#4057). Renewing keeps one block per connection, a fifth of a connection's
+//! memory, for one handshake (no I/O) per 31 requests.
 
 use crate::body::ReqBody;
 use crate::client::Shared;
@@ -16,13 +22,25 @@ use crate::error::from_io;
 use crate::target::Origin;
 use crate::{Error, tls};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::rt::{Read, Write};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_util::either::Either;
+
+/// Requests sent on one hyper connection state before [`Conn::renew`]: 31 messages and the
+/// close of the old sender fill exactly one 32-slot block of hyper's request channel.
+const RENEW_AFTER: u8 = 31;
+
+/// The bytes under a connection: TCP, or TLS over it (boxed: rustls' state is large, and
+/// most connections are plain).
+type Stream = Either<TcpStream, Box<TlsStream<TcpStream>>>;
+
+/// hyper's HTTP/1.1 client state machine on a [`Stream`].
+type HyperConn = http1::Connection<TokioIo<Stream>, ReqBody>;
 
 /// One open HTTP/1.1 connection.
 pub(crate) struct Conn {
@@ -32,11 +50,56 @@ pub(crate) struct Conn {
     pub(crate) driver: Driver,
     /// Bounds the requests on this connection by their deadline (see `deadline`).
     pub(crate) timer: Timer,
+    /// Requests handed to hyper since the last handshake.
+    sent: u8,
 }
 
-/// hyper's connection future, boxed once per connection (plain and TLS streams are one type
-/// here); `None` once it finished, i.e. the connection is closed.
-pub(crate) struct Driver(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+impl Conn {
+    /// Counts a request handed to `sender`.
+    pub(crate) fn count_sent(&mut self) {
+        self.sent = self.sent.saturating_add(1);
+    }
+
+    /// Whether hyper's state should be renewed before the next request.
+    pub(crate) fn worn(&self) -> bool {
+        self.sent >= RENEW_AFTER
+    }
+
+    /// The same socket with fresh hyper state (see the module doc); `None` when it cannot
+    /// be kept: hyper saw it close, or the server sent bytes no request asked for.
+    pub(crate) async fn renew(self) -> Option<Conn> {
+        let Conn {
+            origin,
+            sender,
+            driver,
+            timer,
+            sent: _,
+        } = self;
+        // With every sender gone, hyper's dispatcher finishes at once without touching the
+        // socket, and hands the socket back.
+        drop(sender);
+        let mut hyper = driver.0?;
+        std::future::poll_fn(|cx| hyper.poll_without_shutdown(cx))
+            .await
+            .ok()?;
+        let parts = hyper.into_parts();
+        if !parts.read_buf.is_empty() {
+            return None;
+        }
+        let (sender, driver) = handshake(parts.io).await.ok()?;
+        Some(Conn {
+            origin,
+            sender,
+            driver,
+            timer,
+            sent: 0,
+        })
+    }
+}
+
+/// hyper's connection, boxed once per connection so a [`Conn`] moves cheaply between the
+/// request and the idle list; `None` once it finished, i.e. the connection is closed.
+pub(crate) struct Driver(Option<Box<HyperConn>>);
 
 impl Driver {
     /// `fut` (a request on this connection), with the connection polled first on every poll
@@ -59,7 +122,7 @@ impl<F: Future + Unpin> Future for Driven<'_, F> {
         let this = self.get_mut();
         if let Some(conn) = &mut this.driver.0 {
             // Ready means closed: its error, if any, reaches the request through hyper.
-            if conn.as_mut().poll(cx).is_ready() {
+            if Pin::new(&mut **conn).poll(cx).is_ready() {
                 this.driver.0 = None;
             }
         }
@@ -99,30 +162,24 @@ async fn open(shared: &Shared, origin: &Arc<Origin>) -> Result<Conn, Error> {
             .connect(name, tcp)
             .await
             .map_err(|e| tls_error(&e))?;
-        handshake(TokioIo::new(stream)).await?
+        handshake(TokioIo::new(Either::Right(Box::new(stream)))).await?
     } else {
-        handshake(TokioIo::new(tcp)).await?
+        handshake(TokioIo::new(Either::Left(tcp))).await?
     };
     Ok(Conn {
         origin: Arc::clone(origin),
         sender,
         driver,
         timer: Timer::default(),
+        sent: 0,
     })
 }
 
-async fn handshake<T>(io: T) -> Result<(SendRequest<ReqBody>, Driver), Error>
-where
-    T: Read + Write + Unpin + Send + 'static,
-{
+async fn handshake(io: TokioIo<Stream>) -> Result<(SendRequest<ReqBody>, Driver), Error> {
     let (sender, connection) = http1::handshake(io)
         .await
         .map_err(|e| crate::error::from_hyper(&e))?;
-    // The driver ends when the connection closes; its error already reached the request.
-    let driver = Driver(Some(Box::pin(async move {
-        let _ = connection.await;
-    })));
-    Ok((sender, driver))
+    Ok((sender, Driver(Some(Box::new(connection)))))
 }
 
 fn tls_error(e: &std::io::Error) -> Error {
@@ -194,5 +251,67 @@ impl Pool {
     /// Idle connections kept now.
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::RENEW_AFTER;
+    use crate::{Client, ClientOptions, Session};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A keep-alive server on 127.0.0.1 writing `reply` for every request head it reads;
+    /// returns its URL and the number of connections it accepted.
+    async fn server(reply: &'static [u8]) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            if stream.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    fn sent_on_idle(s: &Session) -> u8 {
+        s.state.pool.lock().first().map(|c| c.sent).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hyper_state_is_renewed_on_the_same_socket() {
+        let (url, accepted) = server(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+        let s = Session::new(&Client::unbound(ClientOptions::default()), &url).unwrap();
+        for _ in 0..RENEW_AFTER {
+            s.get("/").send().await.unwrap();
+        }
+        assert_eq!(sent_on_idle(&s), RENEW_AFTER);
+        // The next request goes out on a fresh hyper state, over the same TCP connection.
+        for n in 1..=3 * u16::from(RENEW_AFTER) {
+            let r = s.get("/").send().await.unwrap();
+            assert_eq!((r.status().as_u16(), r.bytes_received()), (200, 2));
+            let expected = (n - 1) % u16::from(RENEW_AFTER) + 1;
+            assert_eq!(u16::from(sent_on_idle(&s)), expected);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 }

@@ -269,6 +269,10 @@ async fn dispatch(
     let mut resent = false;
     loop {
         let (mut conn, reused) = match pool.take(&x.origin) {
+            Some(c) if c.worn() => match c.renew().await {
+                Some(c) => (c, true),
+                None => continue,
+            },
             Some(c) => (c, true),
             // Boxed: connecting (DNS, TLS) is rare but its future is large, and inline it
             // would make every request's future (moved on each call) several KB bigger.
@@ -293,6 +297,7 @@ async fn dispatch(
             return Err(from_hyper(&e));
         }
         let req = build(x, cookie.clone(), body);
+        conn.count_sent();
         let sent = {
             let sent = pin!(conn.sender.try_send_request(req));
             let sent = conn.driver.drive(sent);
