@@ -3,7 +3,8 @@
 //! `core` measures swarm-core's recording path with no I/O. `http` measures swarm against a
 //! peer in the same run on the same server, each pinned to its own CPU (server on 0,
 //! generator on 1), and prints one table: `get` against wrk (13 B at 32 and 1000
-//! connections, 64 KiB at 32), 10,000 users against Locust and wrk (time until all run,
+//! connections, 64 KiB at 32) and against the hyper floor (hyper's client alone, the
+//! `swarm-http` example `hyper_floor`), 10,000 users against Locust and wrk (time until all run,
 //! against the schedule; peak RSS), the same GET as a JavaScript script against the Rust
 //! scenario (CPU per request at 32 users, peak RSS at 10,000), a GET+PUT task set against
 //! Locust, and the ownCloud
@@ -373,6 +374,26 @@ fn wrk(url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
     })
 }
 
+/// The hyper floor (`crates/swarm-http/examples/hyper_floor.rs`): hyper's client alone, in
+/// swarm's runtime shape, with nothing recorded.
+fn hyper_floor(bin: &Path, url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
+    let bin = bin.display().to_string();
+    let cmd = Cmd::new(&[&bin, url, &conns.to_string(), &secs.to_string()]);
+    let out = timed(&cmd, dir, Duration::from_secs(secs + 30))?;
+    let requests = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("requests: "))
+        .and_then(|n| n.trim().parse().ok())
+        .with_context(|| format!("hyper_floor printed no request count:\n{}", out.stdout))?;
+    Ok(Measure {
+        cpu_s: out.cpu_s,
+        rss_mib: out.rss_mib,
+        requests,
+        ready_s: None,
+    })
+}
+
 /// A swarm-built binary's run with a JSON report; `args` come after the binary (and its
 /// subcommand), the common flags are added here.
 fn swarm(
@@ -613,9 +634,14 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
         "swarm-scenarios",
         "--example",
         "bench_getput",
+        "-p",
+        "swarm-http",
+        "--example",
+        "hyper_floor",
     ])?;
     let swarm_bin = release_dir().join("swarm");
     let getput_bin = release_dir().join("examples/bench_getput");
+    let floor_bin = release_dir().join("examples/hyper_floor");
     let venv = locust_venv()?;
     let dir: PathBuf =
         std::env::temp_dir().join(format!("swarm-bench-http-{}", std::process::id()));
@@ -677,9 +703,11 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
         }
         let url = format!("{base}{path}");
         let users = conns.to_string();
+        let mut floor = Vec::new();
         let (p, s) = runs(
             reps,
             Box::new(|| {
+                floor.push(hyper_floor(&floor_bin, &url, conns, secs, &dir)?);
                 Ok((
                     wrk(&url, conns, secs, &dir)?,
                     swarm(
@@ -715,6 +743,17 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
             p,
             s,
             verdict,
+        });
+        let floor = Figures::of(&floor, secs);
+        print_row(&Row {
+            case,
+            peer: "hyper floor",
+            p: floor,
+            s,
+            verdict: format!(
+                "hyper alone is {:.2}× wrk; the rest is swarm's",
+                floor.us_per_req / p.us_per_req
+            ),
         });
     }
     // 10,000 users: seconds until all run against the schedule (N/R), and peak RSS.
@@ -765,6 +804,14 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
             p: Figures::of(&[w], 8),
             s,
             verdict: "memory only".to_owned(),
+        });
+        let floor = hyper_floor(&floor_bin, &url, 10_000, big_secs, &dir)?;
+        print_row(&Row {
+            case,
+            peer: "hyper floor",
+            p: Figures::of(&[floor], big_secs),
+            s,
+            verdict: "memory: hyper's 10,000 connections alone".to_owned(),
         });
     }
     // The same GET task as a JavaScript script and as the Rust `get` scenario: CPU per
