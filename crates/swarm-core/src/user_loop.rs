@@ -239,11 +239,9 @@ async fn run_tasks<U: User>(
             }
         } else {
             // No wait: a timer would cost a driver round-trip per task, but a task that never
-            // awaits must still let other users and the stop signal run.
+            // awaits must still let other users and the stop signal run (the `select!` below
+            // looks at the stop first).
             tokio::task::consume_budget().await;
-            if cancel.is_cancelled() {
-                break;
-            }
         }
         let task = tasks.tasks[picker.pick(ctx.rng())];
         let scheduled = next_start;

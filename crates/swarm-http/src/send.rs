@@ -14,7 +14,7 @@ use http::header::{
     TRANSFER_ENCODING, USER_AGENT,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use std::borrow::Cow;
 use std::pin::pin;
 use std::sync::Arc;
@@ -69,9 +69,7 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
         return Err(e);
     }
     let options = &session.client.shared.options;
-    let resolved = target::resolve(&session.base, &target, query.as_deref())?;
-    let uri = Uri::try_from(resolved.path_and_query)
-        .map_err(|_| Error::InvalidUrl(target::redact(&target)))?;
+    let (origin, uri, url_auth) = route(session, &target, query.as_deref())?;
     let name: Cow<'_, str> = match name {
         Some(n) => n,
         // An absolute URL may carry userinfo; the stats must never show it.
@@ -79,7 +77,7 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
         None => target,
     };
     let auth = match auth {
-        Auth::Session => resolved.auth.or_else(|| session.auth.clone()),
+        Auth::Session => url_auth.or_else(|| session.auth.clone()),
         Auth::None => None,
         Auth::Own(h) => Some(h),
     };
@@ -96,7 +94,7 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
     let mut x = Exchange {
         session,
         method,
-        origin: resolved.origin,
+        origin,
         uri,
         headers,
         auth,
@@ -154,6 +152,28 @@ pub(crate) async fn execute(b: RequestBuilder<'_>, mut sink: Sink<'_>) -> Result
         });
     }
     result
+}
+
+/// Where `target` goes: its origin, URI and URL credentials. A relative path asked for again
+/// (as a load loop does) reuses the URI the session resolved it to last time.
+fn route(
+    session: &Session,
+    target: &str,
+    query: Option<&str>,
+) -> Result<(Arc<Origin>, Uri, Option<HeaderValue>), Error> {
+    let cacheable = query.is_none() && !target::is_absolute(target);
+    if cacheable {
+        if let Some(uri) = session.state.known_route(target) {
+            return Ok((Arc::clone(&session.base.origin), uri, None));
+        }
+    }
+    let resolved = target::resolve(&session.base, target, query)?;
+    let uri = Uri::try_from(resolved.path_and_query)
+        .map_err(|_| Error::InvalidUrl(target::redact(target)))?;
+    if cacheable {
+        session.state.remember_route(target, &uri);
+    }
+    Ok((resolved.origin, uri, resolved.auth))
 }
 
 /// Counts the request as cut off by a stop if its future is dropped before it finished
@@ -229,7 +249,8 @@ async fn run(
             }
         }
 
-        let hint = content_length(&parts.headers);
+        // hyper knows the framing: an exact hint for Content-Length bodies, 0 for HEAD.
+        let hint = body.size_hint().exact();
         let kept = {
             let read = pin!(read_body(&mut body, sink, hint, &mut progress.bytes));
             let read = conn.driver.drive(read);
@@ -402,13 +423,6 @@ fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
     } else {
         !has("close")
     }
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse().ok())
 }
 
 fn is_redirect(status: StatusCode) -> bool {

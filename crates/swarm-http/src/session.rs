@@ -4,7 +4,7 @@ use crate::conn::Pool;
 use crate::cookies::{Cookie, Jar};
 use crate::target::Base;
 use crate::{Client, Error, RequestBuilder, auth};
-use http::{HeaderValue, Method};
+use http::{HeaderValue, Method, Uri};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -26,12 +26,31 @@ pub struct Session {
 pub(crate) struct State {
     jar: Mutex<Jar>,
     pub(crate) pool: Pool,
+    /// The last relative path requested without an extra query, and its URI: a load loop
+    /// asks for the same few paths again and again, and resolving one (requoting, joining to
+    /// the base path, parsing) cost more than the rest of building the request.
+    route: Mutex<Option<(Box<str>, Uri)>>,
 }
 
 impl State {
     pub(crate) fn jar(&self) -> MutexGuard<'_, Jar> {
         // The jar is only touched in short non-panicking sections; poisoning cannot corrupt it.
         self.jar.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The URI `path` resolved to last time, if it was the last path resolved.
+    pub(crate) fn known_route(&self, path: &str) -> Option<Uri> {
+        let route = self.route.lock().unwrap_or_else(PoisonError::into_inner);
+        route
+            .as_ref()
+            .filter(|(known, _)| **known == *path)
+            .map(|(_, uri)| uri.clone())
+    }
+
+    /// Remembers what `path` resolved to (see [`State::known_route`]).
+    pub(crate) fn remember_route(&self, path: &str, uri: &Uri) {
+        *self.route.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((path.into(), uri.clone()));
     }
 }
 

@@ -168,6 +168,38 @@ async fn any_method_query_and_names() {
     assert!(names.contains(&("PROPFIND".into(), "/remote.php/dav/files/u/a b.txt".into())));
 }
 
+/// A session remembers the URI of the last relative path; alternating paths, the same path
+/// with an extra query, and an absolute URL must each still go where they say.
+#[tokio::test]
+async fn repeated_and_alternating_targets_go_where_they_say() {
+    let server = describe_server().await;
+    let (s, _) = session(&server);
+    let absolute = format!("{}/abs?z=1", server.url());
+    // (target, extra query pair, what the server sees)
+    type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a str);
+    let cases: [Case<'_>; 7] = [
+        ("/a b", None, "/a%20b"),
+        ("/a b", None, "/a%20b"),
+        ("/a b", Some(("q", "1")), "/a%20b?q=1"),
+        ("/a b", None, "/a%20b"),
+        ("/c", None, "/c"),
+        (&absolute, None, "/abs?z=1"),
+        ("/c", None, "/c"),
+    ];
+    for (target, query, sent) in cases {
+        let mut b = s.get(target);
+        if let Some(q) = query {
+            b = b.query([q]);
+        }
+        let r = b.fetch().await.unwrap();
+        assert_eq!(
+            r.text(),
+            format!("GET {sent} length=- 0 -"),
+            "{target} {query:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn checks_and_expected_statuses() {
     let server = serve(|req: Req| async move {
