@@ -394,6 +394,48 @@ fn hyper_floor(bin: &Path, url: &str, conns: u32, secs: u64, dir: &Path) -> Resu
     })
 }
 
+/// User-space instructions per request of one generator, from valgrind's callgrind (the same
+/// count on every run of the same binary and input, whatever else the machine does): the
+/// difference between a `short` and a `long` run, so start-up and shutdown cancel out.
+/// `run(secs)` gives the argv for a run of `secs` seconds and `requests(stdout)` its count.
+fn instructions_per_request(
+    run: &dyn Fn(u64) -> Vec<String>,
+    requests: &dyn Fn(&str) -> Result<f64>,
+    dir: &Path,
+) -> Result<f64> {
+    let (short, long) = (3, 6);
+    let mut points = Vec::new();
+    for secs in [short, long] {
+        let out_file = dir.join("callgrind.out");
+        let argv = run(secs);
+        let out = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out_file.display()))
+            .args(&argv)
+            .stderr(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run valgrind {}", argv.join(" ")))?;
+        let profile = std::fs::read_to_string(&out_file)
+            .with_context(|| format!("callgrind wrote no profile for {}", argv.join(" ")))?;
+        let total: f64 = profile
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("totals: ")
+                    .or_else(|| l.strip_prefix("summary: "))
+            })
+            .and_then(|n| n.trim().parse().ok())
+            .context("callgrind's profile has no totals line")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        points.push((total, requests(&stdout)?));
+    }
+    let (i0, r0) = points[0];
+    let (i1, r1) = points[1];
+    if r1 <= r0 {
+        bail!("the {long} s run under callgrind made no more requests than the {short} s one");
+    }
+    Ok((i1 - i0) / (r1 - r0))
+}
+
 /// A swarm-built binary's run with a JSON report; `args` come after the binary (and its
 /// subcommand), the common flags are added here.
 fn swarm(
@@ -755,6 +797,81 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
                 floor.us_per_req / p.us_per_req
             ),
         });
+    }
+    // The same 13 B GET at 32 connections counted in instructions: free of the noise that
+    // CPU seconds carry on a shared VM (user space only; the kernel's part is not counted).
+    if "instr-c32".contains(only) {
+        require(&["valgrind"])?;
+        let url = format!("{base}/tiny.txt");
+        let json = dir.join("instr.json");
+        let swarm_run = |secs: u64| -> Vec<String> {
+            let mut argv = vec![swarm_bin.display().to_string()];
+            argv.extend(
+                [
+                    "run",
+                    "get",
+                    "--host",
+                    &url,
+                    "-u",
+                    "32",
+                    "-r",
+                    "1000000",
+                    "--headless",
+                    "--threads",
+                    "1",
+                    "--only-summary",
+                    "--loglevel",
+                    "warn",
+                    "--json",
+                ]
+                .map(str::to_owned),
+            );
+            argv.push(json.display().to_string());
+            argv.extend(["-t".to_owned(), format!("{secs}s")]);
+            argv
+        };
+        let swarm_requests = |_: &str| -> Result<f64> {
+            let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+            report["total"]["num_requests"]
+                .as_f64()
+                .context("swarm's JSON report has no total.num_requests")
+        };
+        let floor_run = |secs: u64| {
+            vec![
+                floor_bin.display().to_string(),
+                url.clone(),
+                "32".to_owned(),
+                secs.to_string(),
+            ]
+        };
+        let floor_requests = |out: &str| -> Result<f64> {
+            out.lines()
+                .find_map(|l| l.strip_prefix("requests: "))
+                .and_then(|n| n.trim().parse().ok())
+                .context("hyper_floor printed no request count")
+        };
+        let wrk_run = |secs: u64| {
+            ["wrk", "-t1", "-c32", &format!("-d{secs}s"), &url]
+                .map(str::to_owned)
+                .to_vec()
+        };
+        let wrk_requests = |out: &str| -> Result<f64> {
+            out.lines()
+                .find(|l| l.contains(" requests in "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .context("wrk printed no request count")
+        };
+        let s = instructions_per_request(&swarm_run, &swarm_requests, &dir)?;
+        let f = instructions_per_request(&floor_run, &floor_requests, &dir)?;
+        let w = instructions_per_request(&wrk_run, &wrk_requests, &dir)?;
+        println!(
+            "{:<16} user-space instructions per request (callgrind): wrk {w:.0}, hyper floor \
+             {f:.0}, swarm {s:.0} (swarm/floor {:.2}, floor/wrk {:.2})",
+            "instr-c32",
+            s / f,
+            f / w
+        );
     }
     // 10,000 users: seconds until all run against the schedule (N/R), and peak RSS.
     let big_secs = 12;
