@@ -72,6 +72,7 @@ fn require(tools: &[&str]) -> Result<()> {
                 "time",
                 "util-linux",
                 "python3-venv",
+                "valgrind",
             ])
             .stdout(Stdio::null())
             .status()
@@ -83,7 +84,7 @@ fn require(tools: &[&str]) -> Result<()> {
     let missing = self::missing(tools);
     if !missing.is_empty() {
         bail!(
-            "missing {}: install with `apt-get install -y nginx wrk time util-linux python3-venv`",
+            "missing {}: install with `apt-get install -y nginx wrk time util-linux python3-venv valgrind`",
             missing.join(", ")
         );
     }

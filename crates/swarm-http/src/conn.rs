@@ -72,8 +72,12 @@ impl Conn {
     }
 
     /// The same socket with fresh hyper state (see the module doc); `None` when it cannot
-    /// be kept: hyper saw it close, or the server sent bytes no request asked for.
-    pub(crate) async fn renew(self) -> Option<Conn> {
+    /// be kept: hyper saw it close, the server sent bytes no request asked for, or hyper did
+    /// not let go of it at once. Nothing here waits: with every sender gone, hyper's
+    /// dispatcher finishes in one poll without touching the socket, and a handshake does no
+    /// I/O, so a request never waits on a renewal (nor past its deadline).
+    pub(crate) fn renew(self) -> Option<Conn> {
+        use futures_util::FutureExt;
         let Conn {
             origin,
             sender,
@@ -81,18 +85,16 @@ impl Conn {
             timer,
             sent: _,
         } = self;
-        // With every sender gone, hyper's dispatcher finishes at once without touching the
-        // socket, and hands the socket back.
         drop(sender);
         let mut hyper = driver.0?;
         std::future::poll_fn(|cx| hyper.poll_without_shutdown(cx))
-            .await
+            .now_or_never()?
             .ok()?;
         let parts = hyper.into_parts();
         if !parts.read_buf.is_empty() {
             return None;
         }
-        let (sender, driver) = handshake(parts.io).await.ok()?;
+        let (sender, driver) = handshake(parts.io).now_or_never()?.ok()?;
         Some(Conn {
             origin,
             sender,

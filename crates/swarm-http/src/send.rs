@@ -290,7 +290,7 @@ async fn dispatch(
     let mut resent = false;
     loop {
         let (mut conn, reused) = match pool.take(&x.origin) {
-            Some(c) if c.worn() => match c.renew().await {
+            Some(c) if c.worn() => match c.renew() {
                 Some(c) => (c, true),
                 None => continue,
             },
