@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::path::Path;
 use swarm_core::metrics::{
     EntryStats, ExceptionStats, FailureStats, HistoryRow, OpenStats, StatsSnapshot, TaskStats,
+    new_histogram,
 };
 
 /// Why a report could not be read.
@@ -97,7 +98,7 @@ fn entry(v: &Value) -> Result<EntryStats, String> {
 /// A histogram a `swarm-report/1` file does not have: empty then.
 fn optional_histogram(v: &Value, key: &str) -> Result<Histogram<u64>, String> {
     if v[key].is_null() {
-        Histogram::new(3).map_err(|e| format!("{e:?}"))
+        Ok(new_histogram())
     } else {
         histogram(v, key)
     }

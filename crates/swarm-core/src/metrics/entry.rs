@@ -8,7 +8,7 @@ use serde::Serialize;
 pub(crate) const SIGFIG: u8 = 3;
 
 /// A new auto-resizing microsecond histogram (it starts small and grows to the largest value).
-pub(crate) fn new_histogram() -> Histogram<u64> {
+pub fn new_histogram() -> Histogram<u64> {
     // `new` only fails for sigfig > 5.
     Histogram::new(SIGFIG).unwrap_or_else(|_| unreachable!("3 significant digits is valid"))
 }

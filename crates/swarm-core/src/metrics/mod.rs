@@ -13,7 +13,7 @@ mod shard;
 mod snapshot;
 
 pub use cpu::process_cpu_time;
-pub use entry::{EntryStats, REPORT_PERCENTILES};
+pub use entry::{EntryStats, REPORT_PERCENTILES, new_histogram};
 pub use event::{Event, Outcome};
 pub(crate) use open::{OpenCounters, scheduled};
 pub use open::{OpenStats, TaskStats, quantile_us};
