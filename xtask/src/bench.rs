@@ -345,59 +345,119 @@ fn timed(cmd: &Cmd, dir: &Path, limit: Duration) -> Result<Output> {
     })
 }
 
-fn wrk(url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
-    let cmd = Cmd::new(&[
+/// Requests wrk made, from its "  123456 requests in 5.00s, 1.2MB read" line.
+fn wrk_requests(stdout: &str) -> Result<f64> {
+    stdout
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("cannot find the request count in wrk's output:\n{stdout}"))
+}
+
+/// Requests the hyper floor made, from its `requests: N` line.
+fn floor_requests(stdout: &str) -> Result<f64> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("requests: "))
+        .and_then(|n| n.trim().parse().ok())
+        .with_context(|| format!("hyper_floor printed no request count:\n{stdout}"))
+}
+
+/// Requests (and failures) in swarm's JSON report at `json`.
+fn report_requests(json: &Path) -> Result<(f64, f64)> {
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(json)
+            .with_context(|| format!("swarm wrote no report to {}", json.display()))?,
+    )?;
+    let requests = report["total"]["num_requests"]
+        .as_f64()
+        .context("swarm's JSON report has no total.num_requests")?;
+    Ok((
+        requests,
+        report["total"]["num_failures"].as_f64().unwrap_or(0.0),
+    ))
+}
+
+/// argv of a swarm-built binary's run: `args` after the binary (and its subcommand), then the
+/// flags every measured run shares (headless, one thread, a JSON report at `json`).
+fn swarm_argv(bin: &Path, args: &[&str], secs: u64, json: &Path) -> Vec<String> {
+    let mut argv = vec![bin.display().to_string()];
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    argv.extend(
+        [
+            "-t",
+            &format!("{secs}s"),
+            "--headless",
+            "--threads",
+            "1",
+            "--only-summary",
+            "--json",
+            &json.display().to_string(),
+        ]
+        .map(str::to_owned),
+    );
+    argv
+}
+
+fn wrk_argv(url: &str, conns: u32, secs: u64) -> Vec<String> {
+    [
         "wrk",
         "-t1",
         &format!("-c{conns}"),
         &format!("-d{secs}s"),
         url,
-    ]);
-    let out = timed(&cmd, dir, Duration::from_secs(secs + 30))?;
-    // "  123456 requests in 5.00s, 1.2MB read"
-    let requests = out
-        .stdout
-        .lines()
-        .find(|l| l.contains(" requests in "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .with_context(|| {
-            format!(
-                "cannot find the request count in wrk's output:\n{}",
-                out.stdout
-            )
-        })?;
-    Ok(Measure {
-        cpu_s: out.cpu_s,
-        rss_mib: out.rss_mib,
-        requests,
-        ready_s: None,
-    })
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn floor_argv(bin: &Path, url: &str, conns: u32, secs: u64) -> Vec<String> {
+    vec![
+        bin.display().to_string(),
+        url.to_owned(),
+        conns.to_string(),
+        secs.to_string(),
+    ]
+}
+
+fn wrk(url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
+    peer(&wrk_argv(url, conns, secs), wrk_requests, secs, dir)
 }
 
 /// The hyper floor (`crates/swarm-http/examples/hyper_floor.rs`): hyper's client alone, in
 /// swarm's runtime shape, with nothing recorded.
 fn hyper_floor(bin: &Path, url: &str, conns: u32, secs: u64, dir: &Path) -> Result<Measure> {
-    let bin = bin.display().to_string();
-    let cmd = Cmd::new(&[&bin, url, &conns.to_string(), &secs.to_string()]);
-    let out = timed(&cmd, dir, Duration::from_secs(secs + 30))?;
-    let requests = out
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("requests: "))
-        .and_then(|n| n.trim().parse().ok())
-        .with_context(|| format!("hyper_floor printed no request count:\n{}", out.stdout))?;
+    peer(
+        &floor_argv(bin, url, conns, secs),
+        floor_requests,
+        secs,
+        dir,
+    )
+}
+
+/// A peer's run of `secs` seconds, its requests read from its output by `requests`.
+fn peer(
+    argv: &[String],
+    requests: fn(&str) -> Result<f64>,
+    secs: u64,
+    dir: &Path,
+) -> Result<Measure> {
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = timed(&Cmd::new(&argv), dir, Duration::from_secs(secs + 30))?;
     Ok(Measure {
         cpu_s: out.cpu_s,
         rss_mib: out.rss_mib,
-        requests,
+        requests: requests(&out.stdout)?,
         ready_s: None,
     })
 }
 
-/// User-space instructions per request of one generator, from valgrind's callgrind (the same
-/// count on every run of the same binary and input, whatever else the machine does): the
-/// difference between a `short` and a `long` run, so start-up and shutdown cancel out.
+/// User-space instructions per request of one generator, from valgrind's callgrind (counted,
+/// not timed, so far steadier than CPU seconds on a shared VM): the difference between a
+/// `short` and a `long` run, so start-up and shutdown cancel out. Work done per second rather
+/// than per request (swarm's stats tick) still counts, spread over the requests of that
+/// second, so a slower machine shows a somewhat higher figure.
 /// `run(secs)` gives the argv for a run of `secs` seconds and `requests(stdout)` its count.
 fn instructions_per_request(
     run: &dyn Fn(u64) -> Vec<String>,
@@ -448,34 +508,14 @@ fn swarm(
 ) -> Result<Measure> {
     let json = dir.join("swarm.json");
     let _ = std::fs::remove_file(&json);
-    let bin = bin.display().to_string();
-    let json_arg = json.display().to_string();
-    let t = format!("{secs}s");
-    let mut argv = vec![bin.as_str()];
-    argv.extend_from_slice(args);
-    argv.extend_from_slice(&[
-        "-t",
-        &t,
-        "--headless",
-        "--threads",
-        "1",
-        "--only-summary",
-        "--json",
-        &json_arg,
-    ]);
+    let argv = swarm_argv(bin, args, secs, &json);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let mut cmd = Cmd::new(&argv).ready_at("All users spawned");
     for (k, v) in env {
         cmd = cmd.env(k, v);
     }
     let out = timed(&cmd, dir, Duration::from_secs(secs + 60))?;
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&json)
-            .with_context(|| format!("{} wrote no report", argv.join(" ")))?,
-    )?;
-    let requests = report["total"]["num_requests"]
-        .as_f64()
-        .context("swarm's JSON report has no total.num_requests")?;
-    let failures = report["total"]["num_failures"].as_f64().unwrap_or(0.0);
+    let (requests, failures) = report_requests(&json)?;
     if failures > 0.0 {
         eprintln!(
             "warning: swarm recorded {failures} failures ({})",
@@ -799,44 +839,26 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
             ),
         });
     }
-    // The same 13 B GET at 32 connections counted in instructions: free of the noise that
-    // CPU seconds carry on a shared VM (user space only; the kernel's part is not counted).
+    // The same 13 B GET at 32 connections counted in instructions: steadier than CPU seconds
+    // on a shared VM (user space only; the kernel's part is not counted).
     if "instr-c32".contains(only) {
         require(&["valgrind"])?;
         let url = format!("{base}/tiny.txt");
         let json = dir.join("instr.json");
-        let swarm_run = |secs: u64| -> Vec<String> {
-            let mut argv = vec![swarm_bin.display().to_string()];
-            argv.extend(
-                [
-                    "run",
-                    "get",
-                    "--host",
-                    &url,
-                    "-u",
-                    "32",
-                    "-r",
-                    "1000000",
-                    "--headless",
-                    "--threads",
-                    "1",
-                    "--only-summary",
-                    "--loglevel",
-                    "warn",
-                    "--json",
-                ]
-                .map(str::to_owned),
-            );
-            argv.push(json.display().to_string());
-            argv.extend(["-t".to_owned(), format!("{secs}s")]);
-            argv
-        };
-        let swarm_requests = |_: &str| -> Result<f64> {
-            let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
-            report["total"]["num_requests"]
-                .as_f64()
-                .context("swarm's JSON report has no total.num_requests")
-        };
+        let get = [
+            "run",
+            "get",
+            "--host",
+            &url,
+            "-u",
+            "32",
+            "-r",
+            "1000000",
+            "--loglevel",
+            "warn",
+        ];
+        let swarm_run = |secs: u64| swarm_argv(&swarm_bin, &get, secs, &json);
+        let swarm_requests = |_: &str| report_requests(&json).map(|(requests, _)| requests);
         let floor_run = |secs: u64| {
             vec![
                 floor_bin.display().to_string(),
@@ -845,23 +867,10 @@ pub(crate) fn http(extra: &[&str]) -> Result<()> {
                 secs.to_string(),
             ]
         };
-        let floor_requests = |out: &str| -> Result<f64> {
-            out.lines()
-                .find_map(|l| l.strip_prefix("requests: "))
-                .and_then(|n| n.trim().parse().ok())
-                .context("hyper_floor printed no request count")
-        };
         let wrk_run = |secs: u64| {
             ["wrk", "-t1", "-c32", &format!("-d{secs}s"), &url]
                 .map(str::to_owned)
                 .to_vec()
-        };
-        let wrk_requests = |out: &str| -> Result<f64> {
-            out.lines()
-                .find(|l| l.contains(" requests in "))
-                .and_then(|l| l.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-                .context("wrk printed no request count")
         };
         let s = instructions_per_request(&swarm_run, &swarm_requests, &dir)?;
         let f = instructions_per_request(&floor_run, &floor_requests, &dir)?;
