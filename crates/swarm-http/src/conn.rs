@@ -67,7 +67,7 @@ impl Conn {
     }
 
     /// Whether hyper's state should be renewed before the next request.
-    pub(crate) fn worn(&self) -> bool {
+    fn worn(&self) -> bool {
         self.sent >= RENEW_AFTER
     }
 
@@ -76,7 +76,7 @@ impl Conn {
     /// not let go of it at once. Nothing here waits: with every sender gone, hyper's
     /// dispatcher finishes in one poll without touching the socket, and a handshake does no
     /// I/O, so a request never waits on a renewal (nor past its deadline).
-    pub(crate) fn renew(self) -> Option<Conn> {
+    fn renew(self) -> Option<Conn> {
         use futures_util::FutureExt;
         let Conn {
             origin,
@@ -234,12 +234,23 @@ impl Pool {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// An idle connection to `origin` that the server has not closed, if any.
+    /// An idle connection to `origin` that the server has not closed, if any, with its hyper
+    /// state renewed when it is due (see the module doc).
     pub(crate) fn take(&self, origin: &Arc<Origin>) -> Option<Conn> {
-        let mut idle = self.lock();
-        idle.retain(|c| !c.sender.is_closed());
-        let pos = idle.iter().rposition(|c| c.origin.same(origin))?;
-        Some(idle.swap_remove(pos))
+        loop {
+            let conn = {
+                let mut idle = self.lock();
+                idle.retain(|c| !c.sender.is_closed());
+                let pos = idle.iter().rposition(|c| c.origin.same(origin))?;
+                idle.swap_remove(pos)
+            };
+            if !conn.worn() {
+                return Some(conn);
+            }
+            if let Some(renewed) = conn.renew() {
+                return Some(renewed);
+            }
+        }
     }
 
     /// Keeps `conn` for reuse, unless `max` idle connections are already kept.

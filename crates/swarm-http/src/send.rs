@@ -290,10 +290,6 @@ async fn dispatch(
     let mut resent = false;
     loop {
         let (mut conn, reused) = match pool.take(&x.origin) {
-            Some(c) if c.worn() => match c.renew() {
-                Some(c) => (c, true),
-                None => continue,
-            },
             Some(c) => (c, true),
             // Boxed: connecting (DNS, TLS) is rare but its future is large, and inline it
             // would make every request's future (moved on each call) several KB bigger.
