@@ -302,7 +302,12 @@ async fn dispatch(
                 }
             }
         };
-        let ready = {
+        // A kept connection that finished its last exchange already wants the next request:
+        // awaiting `ready` would poll hyper once more for nothing. Should the server have
+        // closed it meanwhile, hyper sees that before writing and hands the request back.
+        let ready = if conn.sender.is_ready() {
+            Ok(())
+        } else {
             let ready = pin!(conn.sender.ready());
             let ready = conn.driver.drive(ready);
             timed((x.deadline, x.limit), &mut conn.timer, ready).await?
@@ -364,21 +369,24 @@ fn build(x: &Exchange<'_>, cookie: Option<HeaderValue>, body: ReqBody) -> Reques
     let mut req = Request::new(body);
     *req.method_mut() = x.method.clone();
     *req.uri_mut() = x.uri.clone();
-    let headers = req.headers_mut();
-    if x.headers.is_empty() {
-        headers.reserve(5);
-    } else {
-        headers.clone_from(&x.headers);
-    }
     let shared = &x.session.client.shared;
-    if !headers.contains_key(HOST) {
+    let headers = req.headers_mut();
+    // Most requests set no header of their own: then nothing needs looking up before the
+    // defaults go in.
+    let own = !x.headers.is_empty();
+    if own {
+        headers.clone_from(&x.headers);
+    } else {
+        headers.reserve(5);
+    }
+    if !own || !headers.contains_key(HOST) {
         headers.insert(HOST, x.origin.host_header.clone());
     }
-    if !headers.contains_key(USER_AGENT) {
+    if !own || !headers.contains_key(USER_AGENT) {
         headers.insert(USER_AGENT, shared.user_agent.clone());
     }
     if let Some(auth) = &x.auth {
-        if !headers.contains_key(AUTHORIZATION) {
+        if !own || !headers.contains_key(AUTHORIZATION) {
             headers.insert(AUTHORIZATION, auth.clone());
         }
     }
@@ -410,8 +418,11 @@ fn release(session: &Session, conn: Conn, reusable: bool) {
 fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
     let has = |token: &str| {
         headers.get_all(CONNECTION).iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+            let v = v.as_bytes();
+            // Nearly every server sends just the one token: no splitting needed to see it.
+            v.eq_ignore_ascii_case(token.as_bytes())
+                || v.split(|b| *b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
         })
     };
     if version == Version::HTTP_10 {
@@ -488,12 +499,24 @@ mod tests {
 
     #[test]
     fn keep_alive_rules() {
-        let mut h = HeaderMap::new();
-        assert!(keep_alive(Version::HTTP_11, &h));
-        assert!(!keep_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("Keep-Alive"));
-        assert!(keep_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("upgrade, close"));
-        assert!(!keep_alive(Version::HTTP_11, &h));
+        use Version as V;
+        let cases: [(V, &[&'static str], bool); 9] = [
+            (V::HTTP_11, &[], true),
+            (V::HTTP_10, &[], false),
+            (V::HTTP_10, &["Keep-Alive"], true),
+            (V::HTTP_10, &["upgrade,  keep-alive "], true),
+            (V::HTTP_11, &["keep-alive"], true),
+            (V::HTTP_11, &["Close"], false),
+            (V::HTTP_11, &["upgrade, close"], false),
+            (V::HTTP_11, &["upgrade", " close"], false),
+            (V::HTTP_11, &["closed"], true),
+        ];
+        for (version, values, kept) in cases {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append(CONNECTION, HeaderValue::from_static(v));
+            }
+            assert_eq!(keep_alive(version, &h), kept, "{version:?} {values:?}");
+        }
     }
 }
