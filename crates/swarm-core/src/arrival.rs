@@ -366,12 +366,11 @@ pub(crate) async fn run_pooled<U: crate::User>(
     let Some((tasks, mut picker)) = user_tasks(user, ctx, control).await else {
         return;
     };
-    let cancelled = control.cancel.cancelled();
-    tokio::pin!(cancelled);
+    let mut stop = crate::stop_signal::StopSignal::new(&control.cancel);
     loop {
         let arrival = tokio::select! {
             biased;
-            () = &mut cancelled => break,
+            () = stop.stopped() => break,
             arrival = slot.next() => match arrival {
                 Some(arrival) => arrival,
                 None => break,
@@ -383,7 +382,7 @@ pub(crate) async fn run_pooled<U: crate::User>(
         let started = Instant::now();
         let result = tokio::select! {
             biased;
-            () = &mut cancelled => break,
+            () = stop.stopped() => break,
             result = crate::metrics::scheduled(arrival.intended, guarded((task.run)(user, ctx))) => result,
         };
         ctx.recorder()

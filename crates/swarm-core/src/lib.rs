@@ -19,6 +19,7 @@ pub mod segment;
 mod shape;
 mod spawn;
 pub mod stages;
+mod stop_signal;
 mod sync;
 mod tasks;
 mod user;

@@ -5,6 +5,7 @@
 //! in flight is *not* cancelled (it may have created something `on_stop` must remove) but
 //! bounded by the stop timeout; panics and errors become exceptions, never a lost `on_stop`.
 
+use crate::stop_signal::StopSignal;
 use crate::tasks::WeightedPicker;
 use crate::{Ctx, TaskError, User};
 use futures_util::FutureExt;
@@ -220,21 +221,23 @@ async fn run_tasks<U: User>(
         *deadline = Some(Instant::now() + control.stop_timeout);
         return;
     };
-    let mut next_start = Instant::now() + wait.initial_phase(ctx.rng());
+    // The clock as read after the last task: nothing awaits between that read and the look
+    // at `next_start`, so reading it again there would only add a clock read per task.
+    let mut now = Instant::now();
+    let mut next_start = now + wait.initial_phase(ctx.rng());
     // Paced waits promise a start every period after the last one: a task held back by an
     // overrun of the one before was intended one period after that one's start, and its
     // corrected times count from there.
     let period = wait.period();
     let mut intended = next_start;
-    // One stop future for the whole loop: a fresh one per task would register with (and
-    // unregister from) the token's waiter list, under its lock, on every request.
-    let cancelled = cancel.cancelled();
-    tokio::pin!(cancelled);
+    // One stop signal for the whole loop: a fresh token future per task would register with
+    // (and unregister from) the token's waiter list, under its lock, on every request.
+    let mut stop = StopSignal::new(cancel);
     loop {
-        if next_start > Instant::now() {
+        if next_start > now {
             tokio::select! {
                 biased;
-                () = &mut cancelled => break,
+                () = stop.stopped() => break,
                 () = sleep_until(next_start) => {}
             }
         } else {
@@ -248,7 +251,7 @@ async fn run_tasks<U: User>(
         let result = match period {
             None => tokio::select! {
                 biased;
-                () = &mut cancelled => break,
+                () = stop.stopped() => break,
                 result = guarded((task.run)(user, ctx)) => result,
             },
             Some(period) => {
@@ -256,7 +259,7 @@ async fn run_tasks<U: User>(
                 let key = (ctx.user_type(), task.name);
                 let result = tokio::select! {
                     biased;
-                    () = &mut cancelled => break,
+                    () = stop.stopped() => break,
                     result = crate::metrics::scheduled(intended, guarded((task.run)(user, ctx))) => result,
                 };
                 ctx.recorder().record_task(key, intended, started, period);
@@ -267,7 +270,8 @@ async fn run_tasks<U: User>(
         if !carry_on(ctx, control, task.name, result) {
             break;
         }
-        next_start = wait.next_start(scheduled, Instant::now(), ctx.rng());
+        now = Instant::now();
+        next_start = wait.next_start(scheduled, now, ctx.rng());
     }
     *deadline = Some(Instant::now() + control.stop_timeout);
 }
