@@ -110,8 +110,8 @@ impl Conn {
 pub(crate) struct Driver(Option<Box<HyperConn>>);
 
 impl Driver {
-    /// `fut` (a request on this connection), with the connection polled first on every poll
-    /// so that it makes progress in the awaiting task.
+    /// `fut` (a request on this connection), with the connection polled in the awaiting task
+    /// whenever `fut` is not ready, so that it makes progress.
     pub(crate) fn drive<F: Future + Unpin>(&mut self, fut: F) -> Driven<'_, F> {
         Driven { driver: self, fut }
     }
@@ -128,12 +128,18 @@ impl<F: Future + Unpin> Future for Driven<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
+        // `fut` first: a response body that arrived with its head is already whole, and a
+        // poll of hyper's state machine (a few hundred instructions) would find nothing to do.
+        if let Poll::Ready(out) = Pin::new(&mut this.fut).poll(cx) {
+            return Poll::Ready(out);
+        }
         if let Some(conn) = &mut this.driver.0 {
             // Ready means closed: its error, if any, reaches the request through hyper.
             if Pin::new(&mut **conn).poll(cx).is_ready() {
                 this.driver.0 = None;
             }
         }
+        // Again, now that hyper may have moved it on (rather than a wake-up round later).
         Pin::new(&mut this.fut).poll(cx)
     }
 }
