@@ -7,7 +7,8 @@
 //! hop between two tasks (the user's and the connection's) several times, each hop a wake-up
 //! and a scheduler round, and each connection would cost a task of its own. Polled in place,
 //! a request is one task's work. An idle connection is not polled; a server's close while
-//! idle is seen by the first poll of the next request, before the request is handed over.
+//! idle is seen by hyper's first poll for the next request, before it writes the request,
+//! which it then hands back unsent.
 //!
 //! hyper's per-connection state is renewed on the same socket every [`RENEW_AFTER`]
 //! requests: its request channel is a tokio list of 32-slot blocks (~9 KB each), and the
