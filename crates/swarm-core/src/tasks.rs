@@ -158,6 +158,9 @@ pub enum PickerError {
 pub enum WeightedPicker {
     /// Random by weight, independently on every pick.
     Weighted(WeightedIndex<u32>),
+    /// The one task that can run (one weight above zero): no random draw per pick, which
+    /// would read the user's RNG state, one more cache line per request with many users.
+    Only(usize),
     /// The indices in order, each repeated by its weight; `next` is the position.
     Sequential {
         /// Task indices in run order.
@@ -170,6 +173,11 @@ pub enum WeightedPicker {
 impl WeightedPicker {
     /// A picker for the given weights and order.
     pub fn new(weights: &[u32], order: Order) -> Result<Self, PickerError> {
+        let mut runnable = weights.iter().enumerate().filter(|(_, w)| **w > 0);
+        if let (Order::Weighted, Some((only, _)), None) = (order, runnable.next(), runnable.next())
+        {
+            return Ok(Self::Only(only));
+        }
         match order {
             Order::Weighted => WeightedIndex::new(weights.iter().copied())
                 .map(Self::Weighted)
@@ -193,6 +201,7 @@ impl WeightedPicker {
     pub fn pick(&mut self, rng: &mut impl Rng) -> usize {
         match self {
             Self::Weighted(index) => index.sample(rng),
+            Self::Only(i) => *i,
             Self::Sequential { order, next } => {
                 let i = order[*next % order.len()];
                 *next = (*next + 1) % order.len();
@@ -212,7 +221,14 @@ mod tests {
     /// weight's share (a binomial bound: a broken picker misses it, a correct one never does).
     #[test]
     fn weighted_picks_follow_weights_within_binomial_bound() {
-        let cases: &[&[u32]] = &[&[3, 1], &[1, 1, 1], &[10, 0, 5, 1], &[1, 99]];
+        let cases: &[&[u32]] = &[
+            &[3, 1],
+            &[1, 1, 1],
+            &[10, 0, 5, 1],
+            &[1, 99],
+            &[7],
+            &[0, 4, 0],
+        ];
         for weights in cases {
             let mut picker = WeightedPicker::new(weights, Order::Weighted).unwrap();
             let mut rng = SmallRng::seed_from_u64(42);
@@ -245,6 +261,15 @@ mod tests {
         };
         assert_eq!(picks(7), picks(7));
         assert_ne!(picks(7), picks(8));
+    }
+
+    #[test]
+    fn a_single_runnable_task_draws_nothing_from_the_rng() {
+        let mut picker = WeightedPicker::new(&[0, 5, 0], Order::Weighted).unwrap();
+        let mut rng = SmallRng::seed_from_u64(3);
+        let untouched = rng.clone();
+        assert!((0..10).all(|_| picker.pick(&mut rng) == 1));
+        assert_eq!(rng, untouched);
     }
 
     #[test]
