@@ -302,12 +302,11 @@ async fn dispatch(
                 }
             }
         };
-        // A kept connection that finished its last exchange already wants the next request:
-        // awaiting `ready` would poll hyper once more for nothing. Should the server have
-        // closed it meanwhile, hyper sees that before writing and hands the request back.
-        let ready = if conn.sender.is_ready() {
-            Ok(())
-        } else {
+        // A kept connection that finished its last exchange already wants the next request,
+        // so this is ready at its first poll, before hyper's connection is polled (see
+        // `Driven`). Should the server have closed it meanwhile, hyper sees that before
+        // writing and hands the request back.
+        let ready = {
             let ready = pin!(conn.sender.ready());
             let ready = conn.driver.drive(ready);
             timed((x.deadline, x.limit), &mut conn.timer, ready).await?
@@ -418,11 +417,9 @@ fn release(session: &Session, conn: Conn, reusable: bool) {
 fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
     let has = |token: &str| {
         headers.get_all(CONNECTION).iter().any(|v| {
-            let v = v.as_bytes();
-            // Nearly every server sends just the one token: no splitting needed to see it.
-            v.eq_ignore_ascii_case(token.as_bytes())
-                || v.split(|b| *b == b',')
-                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
         })
     };
     if version == Version::HTTP_10 {
