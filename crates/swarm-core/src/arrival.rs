@@ -132,6 +132,28 @@ impl PoolSlot {
         self.rx.recv().await
     }
 
+    /// Closes this user's channel and takes back the arrivals in it, never run: no longer
+    /// started or busy. Returns how many there were.
+    fn take_back(&mut self) -> u64 {
+        // Closed first, so the executor's next hand-off to this user fails and goes to
+        // another.
+        self.rx.close();
+        let mut held = 0;
+        while self.rx.try_recv().is_ok() {
+            held += 1;
+        }
+        let open = self.shared.open();
+        open.started.fetch_sub(held, Ordering::Relaxed);
+        open.busy.fetch_sub(held as usize, Ordering::AcqRel);
+        held
+    }
+
+    /// Leaves the pool as the test stops: an arrival handed to this user that it had not
+    /// begun is not started, and not dropped either, since a user was there for it.
+    pub(crate) fn leave_at_stop(&mut self) {
+        self.take_back();
+    }
+
     /// The iteration this user took: busy (counted so by whoever handed it the arrival)
     /// until the guard drops.
     pub(crate) fn busy(&self) -> Busy<'_> {
@@ -151,16 +173,9 @@ impl Drop for Busy<'_> {
 impl Drop for PoolSlot {
     fn drop(&mut self) {
         self.settle();
-        // Closed first, so the executor's next hand-off to this user fails and goes to
-        // another; what is already in the channel was never run.
-        self.rx.close();
-        let mut lost = 0;
-        while self.rx.try_recv().is_ok() {
-            lost += 1;
-        }
+        // Whatever is still in the channel, the user left the pool without running.
+        let lost = self.take_back();
         let open = self.shared.open();
-        open.started.fetch_sub(lost, Ordering::Relaxed);
-        open.busy.fetch_sub(lost as usize, Ordering::AcqRel);
         open.dropped.fetch_add(lost, Ordering::Relaxed);
         open.pool.fetch_sub(1, Ordering::AcqRel);
     }
@@ -370,7 +385,10 @@ pub(crate) async fn run_pooled<U: crate::User>(
     loop {
         let arrival = tokio::select! {
             biased;
-            () = stop.stopped() => break,
+            () = stop.stopped() => {
+                slot.leave_at_stop();
+                break;
+            }
             arrival = slot.next() => match arrival {
                 Some(arrival) => arrival,
                 None => break,

@@ -445,3 +445,33 @@ async fn an_arrival_waiting_too_long_is_dropped() {
     assert_eq!(o.iterations_started + o.dropped_iterations, 20, "{o:?}");
     assert_eq!(o.dropped_iterations, 14, "{o:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn regression_an_arrival_due_as_the_run_time_ends_is_not_dropped() {
+    // At 100/s the arrival at 1 s is due at the instant the run time stops the test: it
+    // reaches a free user that is told to stop before it runs. No user was missing, so it
+    // is not a drop, and the iterations counted started are the ones that ran.
+    let (runner, log) = runner(&[5]);
+    let plan = TestPlan {
+        run_time: Some(Duration::from_secs(1)),
+        ..plan()
+    };
+    let arrival = ArrivalPlan {
+        schedule: RateSchedule::stages(vec![hold(10, 100.0)]),
+        pre_allocated_users: 2,
+        max_users: 2,
+        max_lateness: Duration::from_secs(3),
+    };
+    runner.start_arrival(plan, arrival).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(3600), runner.wait_stopped())
+        .await
+        .expect("the run time ends the run");
+    let o = runner.snapshot().open;
+    assert_eq!(o.dropped_iterations, 0, "{o:?}");
+    assert_eq!(
+        o.iterations_started,
+        log.starts.lock().unwrap().len() as u64,
+        "{o:?}"
+    );
+    assert_eq!(o.busy_users, 0, "{o:?}");
+}
