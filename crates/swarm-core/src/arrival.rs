@@ -133,8 +133,10 @@ impl PoolSlot {
     }
 
     /// Closes this user's channel and takes back the arrivals in it, never run: no longer
-    /// started or busy. Returns how many there were.
-    fn take_back(&mut self) -> u64 {
+    /// started or busy. Returns how many there were. As the test stops that is all (a user
+    /// was there for them, so they are not dropped); a user leaving the pool otherwise
+    /// counts them as dropped (its `Drop`).
+    pub(crate) fn take_back(&mut self) -> u64 {
         // Closed first, so the executor's next hand-off to this user fails and goes to
         // another.
         self.rx.close();
@@ -146,12 +148,6 @@ impl PoolSlot {
         open.started.fetch_sub(held, Ordering::Relaxed);
         open.busy.fetch_sub(held as usize, Ordering::AcqRel);
         held
-    }
-
-    /// Leaves the pool as the test stops: an arrival handed to this user that it had not
-    /// begun is not started, and not dropped either, since a user was there for it.
-    pub(crate) fn leave_at_stop(&mut self) {
-        self.take_back();
     }
 
     /// The iteration this user took: busy (counted so by whoever handed it the arrival)
@@ -386,7 +382,7 @@ pub(crate) async fn run_pooled<U: crate::User>(
         let arrival = tokio::select! {
             biased;
             () = stop.stopped() => {
-                slot.leave_at_stop();
+                slot.take_back();
                 break;
             }
             arrival = slot.next() => match arrival {
